@@ -1,0 +1,1 @@
+"""studybot: a study-habit bot for Telegram, Discord and the terminal."""

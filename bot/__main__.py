@@ -1,0 +1,5 @@
+"""Lets `python -m bot` work like the `studybot` command."""
+
+from bot.cli import main
+
+main()

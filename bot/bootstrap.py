@@ -1,0 +1,52 @@
+"""The composition root: builds the store, core and delivery engine from settings and injected parts."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from bot.core.clock import SystemClock
+from bot.core.commands import Commands
+from bot.core.learner import Defaults, Learners
+from bot.core.ports import ChatGateway, Clock
+from bot.settings import Settings
+from bot.store.engine import make_engine
+from bot.store.migrate import upgrade
+from bot.store.repository import SqlStore
+from curriculum.loader import Curriculum, load_curriculum
+from scheduler.delivery import DeliveryEngine, DeliveryPolicy
+
+
+@dataclass
+class App:
+    """Everything a process runs, wired once."""
+
+    settings: Settings
+    clock: Clock
+    store: SqlStore
+    curriculum: Curriculum
+    learners: Learners
+    commands: Commands
+    delivery: DeliveryEngine
+    # Adapters add their outbound side here as they start; the delivery engine reads it on every send.
+    gateways: dict[str, ChatGateway] = field(default_factory=dict)
+
+    async def close(self) -> None:
+        await self.store.close()
+
+
+async def bootstrap(
+    settings: Settings, *, clock: Clock | None = None, curriculum: Curriculum | None = None, migrate: bool = True
+) -> App:
+    url = settings.database_url.get_secret_value()
+    if migrate:
+        await asyncio.to_thread(upgrade, url)
+    clock = clock or SystemClock()
+    curriculum = curriculum or load_curriculum(settings.plan_files)
+    store = SqlStore(make_engine(url))
+    learners = Learners(store, clock, curriculum, Defaults(settings.default_time, settings.default_timezone))
+    gateways: dict[str, ChatGateway] = {}
+    policy = DeliveryPolicy(grace=timedelta(hours=settings.catchup_grace_hours))
+    delivery = DeliveryEngine(store, clock, curriculum, gateways, policy)
+    return App(settings, clock, store, curriculum, learners, Commands(learners), delivery, gateways)

@@ -1,0 +1,218 @@
+"""The `studybot` command: run, demo, deliver, migrate and curriculum tools."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import SecretStr, ValidationError
+
+from bot.bootstrap import bootstrap
+from bot.core.clock import ManualClock, SystemClock
+from bot.core.i18n import messages
+from bot.core.render import topic_card
+from bot.settings import Settings
+from bot.store.engine import safe_url
+from bot.store.migrate import upgrade
+from curriculum.loader import PlanError, load_curriculum, load_plan
+from curriculum.schema import DAYS_PER_WEEK
+
+app = typer.Typer(
+    help="studybot: a study-habit bot for the 20-week Python full-stack AI plan.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+curriculum_app = typer.Typer(help="Check, show and export the study plan.", no_args_is_help=True)
+app.add_typer(curriculum_app, name="curriculum")
+
+Lang = Annotated[str, typer.Option("--lang", help="zh or en")]
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        # Name the variable and the problem; never echo the value (it may be a token).
+        for err in exc.errors():
+            name = "STUDYBOT_" + str(err["loc"][0]).upper() if err["loc"] else "settings"
+            typer.echo(f"Setting {name}: {err['msg']}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _plans(settings: Settings, lang: str) -> None:
+    try:
+        curriculum = load_curriculum(settings.plan_files)
+    except PlanError as exc:
+        typer.echo(f"Plan file problem: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if lang not in curriculum.languages:
+        typer.echo(f"No plan in {lang!r}; available: {', '.join(curriculum.languages)}", err=True)
+        raise typer.Exit(2)
+
+
+@app.command()
+def demo(
+    database: Annotated[str | None, typer.Option(help="database URL (default: a fresh SQLite file)")] = None,
+) -> None:
+    """Chat with the bot in this terminal, with a demo clock that /nextday moves forward."""
+    from bot.adapters.console import ConsoleChat
+
+    settings = _settings()
+    logging.basicConfig(level=logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="studybot-demo-") as folder:
+        url = database or f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}"
+        settings = settings.model_copy(update={"database_url": SecretStr(url)})
+
+        async def chat() -> None:
+            clock = ManualClock(SystemClock().now())
+            bot = await bootstrap(settings, clock=clock)
+
+            async def read() -> str | None:
+                try:
+                    return await asyncio.to_thread(input, "you> ")
+                except EOFError:
+                    return None
+
+            try:
+                await ConsoleChat(bot, clock, read, print).run()
+            finally:
+                await bot.close()
+
+        try:
+            asyncio.run(chat())
+        except KeyboardInterrupt:
+            typer.echo("\nbye")
+
+
+@app.command()
+def run() -> None:
+    """Start every platform whose token is set, plus the delivery scheduler."""
+    settings = _settings()
+    if settings.telegram_token is None and settings.discord_token is None:
+        typer.echo(
+            "No platform token is set. Set STUDYBOT_TELEGRAM_TOKEN (from @BotFather) or STUDYBOT_DISCORD_TOKEN,\n"
+            "or try the bot in this terminal first: studybot demo",
+            err=True,
+        )
+        raise typer.Exit(2)
+    typer.echo("The Telegram and Discord adapters are not part of this build yet; try: studybot demo", err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def deliver(
+    now: Annotated[str | None, typer.Option(help="run the pass as of this ISO-8601 instant (default: now)")] = None,
+) -> None:
+    """Run one delivery pass and exit (for cron-style deployments and operations)."""
+    settings = _settings()
+    _setup_logging(settings.log_level)
+    instant = SystemClock().now()
+    if now is not None:
+        try:
+            instant = datetime.fromisoformat(now)
+        except ValueError:
+            typer.echo(f"--now: {now!r} is not an ISO-8601 instant such as 2026-12-01T08:30:00+08:00", err=True)
+            raise typer.Exit(2) from None
+        instant = instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+    async def one_pass() -> None:
+        bot = await bootstrap(settings, clock=ManualClock(instant))
+        try:
+            report = await bot.delivery.run_pass()
+        finally:
+            await bot.close()
+        typer.echo(
+            f"claimed {report.claimed}, sent {report.sent}, failed {report.failed}, "
+            f"skipped {report.skipped}, deactivated {report.deactivated}"
+        )
+
+    asyncio.run(one_pass())
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    settings = _settings()
+    url = settings.database_url.get_secret_value()
+    upgrade(url)
+    typer.echo(f"database is up to date: {safe_url(url)}")
+
+
+@curriculum_app.command("validate")
+def curriculum_validate(
+    file: Annotated[Path | None, typer.Argument(help="a plan file (default: the configured plan files)")] = None,
+) -> None:
+    """Check plan files against the schema; problems are named by file, week and day."""
+    paths = [file] if file else _settings().plan_files
+    failed = False
+    for path in paths:
+        try:
+            plan = load_plan(path)
+        except PlanError as exc:
+            failed = True
+            typer.echo(f"✗ {path}", err=True)
+            for problem in exc.problems:
+                typer.echo(f"  - {problem}", err=True)
+            continue
+        days = len(plan.weeks) * DAYS_PER_WEEK
+        typer.echo(f"✓ {path}: {plan.language}, {len(plan.stages)} stages, {len(plan.weeks)} weeks, {days} days")
+    if failed:
+        raise typer.Exit(1)
+
+
+@curriculum_app.command("show")
+def curriculum_show(
+    day: Annotated[int, typer.Option("--day", help="plan day, 1..140")],
+    lang: Lang = "zh",
+) -> None:
+    """Print one day's topic as the bot sends it."""
+    settings = _settings()
+    _plans(settings, lang)
+    curriculum = load_curriculum(settings.plan_files)
+    if not 1 <= day <= curriculum.total_days:
+        typer.echo(f"--day must be 1..{curriculum.total_days}", err=True)
+        raise typer.Exit(2)
+    typer.echo(topic_card(messages(lang), curriculum.topic(day, lang), buttons=False).plain_text())
+
+
+@curriculum_app.command("export")
+def curriculum_export(lang: Lang = "zh") -> None:
+    """Print every day of the plan as a JSON list."""
+    settings = _settings()
+    _plans(settings, lang)
+    curriculum = load_curriculum(settings.plan_files)
+    days = []
+    for n in range(1, curriculum.total_days + 1):
+        topic = curriculum.topic(n, lang)
+        days.append(
+            {
+                "day": n,
+                "week": topic.week.week,
+                "day_of_week": topic.day.day,
+                "stage": topic.stage.stage,
+                "stage_title": topic.stage.title,
+                "week_title": topic.week.title,
+                "kind": topic.day.kind.value,
+                "title": topic.day.title,
+                "points": topic.day.points,
+                "practice": topic.day.practice,
+                "resources": [r.model_dump(mode="json", exclude_none=True) for r in topic.day.resources],
+            }
+        )
+    json.dump(days, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""The platform-free core: subscriptions, completions, streaks, progress and the replies they produce."""

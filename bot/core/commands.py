@@ -1,0 +1,89 @@
+"""The entry point for inbound chat traffic: routes typed commands and button presses to their handlers."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.core import render
+from bot.core.events import Context, Incoming, Press
+from bot.core.handlers import HANDLERS
+from bot.core.i18n import Messages, language_from_hint, messages
+from bot.core.learner import DoneOutcome, Learners
+from bot.core.model import ChatKind, Subscription
+from bot.core.parsing import split_command
+from bot.core.replies import ButtonAnswer, Reply, TextReply
+
+log = logging.getLogger(__name__)
+
+
+def _sorry(m: Messages) -> str:
+    return m._("Sorry, something went wrong on my side. Please try again in a minute.")
+
+
+class Commands:
+    """What every adapter calls: `handle` for a typed message, `press` for a button."""
+
+    def __init__(self, learners: Learners) -> None:
+        self.learners = learners
+        self.curriculum = learners.curriculum
+
+    @staticmethod
+    def language(sub: Subscription | None, hint: str | None) -> str:
+        return sub.language if sub else language_from_hint(hint)
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        command = split_command(incoming.text)
+        sub = await self.learners.chat(incoming.address)
+        ctx = Context(incoming, sub, messages(self.language(sub, incoming.language_hint)))
+        if command is None:
+            # In a group people talk to each other; answering every line would be noise.
+            if incoming.kind is ChatKind.PRIVATE:
+                ctx.say(ctx.m._("I understand commands, not chat. Send /help to see them."))
+            return ctx.replies
+        handler = HANDLERS.get(command.name)
+        if handler is None:
+            ctx.say(ctx.m._("I don't know /{name}. Send /help to see what I can do.", name=command.name[:32]))
+            return ctx.replies
+        ctx.args = command.args
+        try:
+            await handler(self.learners, ctx)
+        except Exception:
+            # The user sees one calm sentence; the trace goes to the operator's log.
+            log.exception("command /%s failed in %s", command.name, incoming.address)
+            return [TextReply(_sorry(ctx.m))]
+        return ctx.replies
+
+    async def press(self, press: Press) -> ButtonAnswer:
+        sub = await self.learners.chat(press.address)
+        m = messages(self.language(sub, press.language_hint))
+        verb, _, arg = press.action.partition(":")
+        try:
+            if verb == "done" and arg.isdigit():
+                return await self._press_done(press, m, int(arg))
+            if verb == "subscribe":
+                typed = Incoming(
+                    press.address, press.kind, press.user_id, press.user_name, "/subscribe", press.language_hint
+                )
+                return ButtonAnswer(m._("Subscribed ✅"), replies=tuple(await self.handle(typed)))
+        except Exception:
+            log.exception("button %r failed in %s", press.action, press.address)
+            return ButtonAnswer(_sorry(m))
+        return ButtonAnswer(m._("This button is no longer in use."))
+
+    async def _press_done(self, press: Press, m: Messages, plan_day: int) -> ButtonAnswer:
+        if not 1 <= plan_day <= self.curriculum.total_days:
+            return ButtonAnswer(m._("This button is no longer in use."))
+        result = await self.learners.done(press.address, press.user_id, press.user_name, plan_day)
+        if result.outcome is DoneOutcome.NOT_SUBSCRIBED:
+            return ButtonAnswer(m._("Subscribe first with /subscribe."))
+        if result.outcome is DoneOutcome.NOT_YET:
+            return ButtonAnswer(m._("Day {day} has not started yet.", day=plan_day))
+        assert result.progress is not None
+        if result.outcome is DoneOutcome.RECORDED:
+            toast = m._("✅ Day {day} done! {streak}", day=plan_day, streak=render.streak_line(m, result.progress))
+        else:
+            toast = m._("Already done ✅")
+        card = None
+        if press.kind is ChatKind.PRIVATE:
+            card = render.topic_card(m, self.curriculum.topic(plan_day, m.language), done=True)
+        return ButtonAnswer(toast, card)

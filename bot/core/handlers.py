@@ -1,0 +1,285 @@
+"""One function per command; each reads the chat's state through Learners and says what happened."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import time
+
+from bot.core import render
+from bot.core.events import Context
+from bot.core.i18n import messages
+from bot.core.learner import DoneOutcome, Learners
+from bot.core.parsing import parse_language, parse_time, parse_zone, suggest_zones
+from bot.core.replies import Button
+
+MAX_NOTE = 500
+Handler = Callable[[Learners, Context], Awaitable[None]]
+
+
+def N_(message: str) -> str:
+    """Marks a string for translation where it is defined; it is translated where it is shown."""
+    return message
+
+
+# (command, description): the one list behind /help, Telegram's command menu and Discord's slash commands.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("start", N_("Welcome and how studybot works")),
+    ("help", N_("Every command, in one list")),
+    ("subscribe", N_("Get each day's topic at your time: /subscribe 08:30 Asia/Shanghai")),
+    ("unsubscribe", N_("Stop the daily topic (your progress is kept)")),
+    ("today", N_("Today's topic")),
+    ("week", N_("This week's seven topics")),
+    ("done", N_("Mark today's topic done, with an optional note")),
+    ("streak", N_("Your streak of study days")),
+    ("progress", N_("How far you are in the plan")),
+    ("time", N_("Change the daily time: /time 08:30")),
+    ("timezone", N_("Change the time zone: /timezone Europe/London")),
+    ("lang", N_("Change the language: /lang zh or /lang en")),
+    ("settings", N_("Show your settings")),
+)
+
+
+async def start(learners: Learners, ctx: Context) -> None:
+    m = ctx.m
+    if ctx.sub is not None and ctx.sub.unreachable:
+        # The chat had blocked or removed the bot; /start means they want it back.
+        ctx.say(m._("👋 Welcome back! Your daily topic is on again."))
+        await subscribe(learners, ctx)
+        return
+    lines = [
+        m._(
+            "👋 Hi! I'm studybot. I walk you through a {weeks}-week plan to become a Python full-stack AI "
+            "engineer, one topic a day.",
+            weeks=learners.curriculum.total_weeks,
+        ),
+        "",
+        m._("How it works:"),
+        m._("1. /subscribe 08:30 Asia/Shanghai: pick your time and time zone."),
+        m._("2. Every day at that time I send the day's topic: what to learn, a practice task, resources."),
+        m._("3. Study, then press ✅ Done or send /done. I keep your streak and progress."),
+        "",
+        m._("Send /help for every command."),
+    ]
+    buttons = () if ctx.sub and ctx.sub.active else (Button(m._("🚀 Subscribe now"), "subscribe"),)
+    ctx.say("\n".join(lines), *buttons)
+
+
+async def help_(learners: Learners, ctx: Context) -> None:
+    lines = [ctx.m._("Commands:")] + [f"/{name} — {ctx.m._(text)}" for name, text in COMMANDS]
+    ctx.say("\n".join(lines))
+
+
+def _parse_when(ctx: Context) -> tuple[time | None, str | None, str | None]:
+    """Read '[HH:MM] [Zone]' in either order; the third value is the first word we could not read."""
+    at: time | None = None
+    zone: str | None = None
+    for word in ctx.args.split():
+        if at is None and (parsed := parse_time(word)) is not None:
+            at = parsed
+        elif zone is None and (found := parse_zone(word)) is not None:
+            zone = found
+        else:
+            return at, zone, word
+    return at, zone, None
+
+
+def _bad_time(ctx: Context, word: str) -> None:
+    ctx.say(ctx.m._("“{word}” is not a time of day. Use 24-hour HH:MM, for example 08:30 or 21:00.", word=word[:40]))
+
+
+def _bad_zone(ctx: Context, word: str) -> None:
+    text = ctx.m._(
+        "“{word}” is not a time zone I know. Use an IANA name such as Asia/Shanghai or "
+        "Europe/London, or an offset like UTC+8.",
+        word=word[:40],
+    )
+    close = suggest_zones(word)
+    if close:
+        text += "\n" + ctx.m._("Did you mean: {names}?", names=", ".join(close))
+    ctx.say(text)
+
+
+def _bad_word(ctx: Context, word: str) -> None:
+    if ":" in word or word.replace(".", "").isdigit():
+        _bad_time(ctx, word)
+    else:
+        _bad_zone(ctx, word)
+
+
+async def subscribe(learners: Learners, ctx: Context) -> None:
+    at, zone, bad = _parse_when(ctx)
+    if bad is not None:
+        _bad_word(ctx, bad)
+        ctx.say(ctx.m._("Usage: /subscribe [HH:MM] [time zone], for example /subscribe 08:30 Asia/Shanghai"))
+        return
+    inc = ctx.incoming
+    result = await learners.subscribe(inc.address, inc.kind, ctx.m.language, at, zone)
+    sub, m = result.sub, ctx.m
+    when = m._("{time} ({zone})", time=sub.local_time.strftime("%H:%M"), zone=sub.timezone)
+    if result.already:
+        ctx.say(m._("You are already subscribed. Daily topic at {when}.", when=when))
+        return
+    ctx.say(
+        m._("✅ Subscribed! Every day at {when} you get the day's topic.", when=when)
+        + "\n"
+        + m._("Change it any time with /time and /timezone.")
+    )
+    if result.pushed_day is not None:
+        topic = learners.curriculum.topic(result.pushed_day, m.language)
+        ctx.replies.append(render.topic_card(m, topic))
+
+
+async def unsubscribe(learners: Learners, ctx: Context) -> None:
+    if not (ctx.sub and ctx.sub.active):
+        ctx.say(ctx.m._("You are not subscribed. /subscribe starts the daily topic."))
+        return
+    inc = ctx.incoming
+    await learners.update(inc.address, inc.kind, ctx.m.language, active=False)
+    ctx.say(
+        ctx.m._(
+            "Unsubscribed: no more daily topics. Your progress is kept, and /subscribe brings you "
+            "back where you left off."
+        )
+    )
+
+
+async def set_time(learners: Learners, ctx: Context) -> None:
+    if not ctx.args:
+        ctx.say(ctx.m._("Usage: /time HH:MM, for example /time 08:30"))
+        return
+    at = parse_time(ctx.args)
+    if at is None:
+        _bad_time(ctx, ctx.args)
+        return
+    inc = ctx.incoming
+    sub = await learners.update(inc.address, inc.kind, ctx.m.language, at=at)
+    ctx.say(ctx.m._("⏰ Daily time set to {time} ({zone}).", time=at.strftime("%H:%M"), zone=sub.timezone))
+
+
+async def set_zone(learners: Learners, ctx: Context) -> None:
+    if not ctx.args:
+        ctx.say(ctx.m._("Usage: /timezone Area/City, for example /timezone Asia/Shanghai"))
+        return
+    zone = parse_zone(ctx.args)
+    if zone is None:
+        _bad_zone(ctx, ctx.args)
+        return
+    inc = ctx.incoming
+    sub = await learners.update(inc.address, inc.kind, ctx.m.language, zone=zone)
+    ctx.say(
+        ctx.m._("🌍 Time zone set to {zone}; daily topic at {time}.", zone=zone, time=sub.local_time.strftime("%H:%M"))
+    )
+
+
+async def set_language(learners: Learners, ctx: Context) -> None:
+    language = parse_language(ctx.args)
+    if language is None:
+        ctx.say(ctx.m._("Usage: /lang zh or /lang en"))
+        return
+    inc = ctx.incoming
+    await learners.update(inc.address, inc.kind, ctx.m.language, new_language=language)
+    ctx.say(messages(language)._("Language set to English."))
+
+
+async def today(learners: Learners, ctx: Context) -> None:
+    m, sub = ctx.m, ctx.sub
+    if sub is None or sub.start_date is None:
+        ctx.say(m._("You are not subscribed yet. Here is day 1 as a preview; /subscribe to start."))
+        ctx.replies.append(render.topic_card(m, learners.curriculum.topic(1, m.language), buttons=False))
+        return
+    if learners.finished(sub):
+        ctx.say(m._("🎓 You have reached the end of the plan. /progress shows your whole journey."))
+        return
+    found = await learners.progress(ctx.incoming.address, ctx.incoming.user_id)
+    day = learners.current_day(sub)
+    done = bool(found and day in found[1].done_days)
+    ctx.replies.append(render.topic_card(m, learners.curriculum.topic(day, m.language), done=done))
+
+
+async def week(learners: Learners, ctx: Context) -> None:
+    found = await learners.progress(ctx.incoming.address, ctx.incoming.user_id)
+    if found is None:
+        ctx.say(ctx.m._("You are not subscribed yet. /subscribe to start with week 1."))
+        return
+    ctx.say(render.week_text(ctx.m, learners.curriculum, ctx.m.language, found[1]))
+
+
+async def done(learners: Learners, ctx: Context) -> None:
+    m, inc = ctx.m, ctx.incoming
+    if len(ctx.args) > MAX_NOTE:
+        ctx.say(
+            m._(
+                "That note is {n} characters long; notes can be up to {max}. Nothing was recorded.",
+                n=len(ctx.args),
+                max=MAX_NOTE,
+            )
+        )
+        return
+    result = await learners.done(inc.address, inc.user_id, inc.user_name, None, ctx.args)
+    if result.outcome is DoneOutcome.NOT_SUBSCRIBED:
+        ctx.say(m._("Subscribe first: /subscribe 08:30 Asia/Shanghai (your time and zone)."))
+        return
+    assert result.progress is not None
+    title = learners.curriculum.topic(result.plan_day, m.language).day.title
+    if result.outcome is DoneOutcome.ALREADY:
+        ctx.say(
+            m._(
+                "Day {day} is already marked done. {streak}",
+                day=result.plan_day,
+                streak=render.streak_line(m, result.progress),
+            )
+        )
+        return
+    lines = [
+        m._("✅ Day {day} done: {title}", day=result.plan_day, title=title),
+        render.streak_line(m, result.progress),
+        m._("📈 {done}/{total} days", done=result.progress.done_count, total=result.progress.total_days),
+    ]
+    if result.progress.streak in (3, 7, 14, 30, 50, 100):
+        lines.append(m._("🎉 {n} days in a row. Keep it going!", n=result.progress.streak))
+    ctx.say("\n".join(lines))
+
+
+async def streak(learners: Learners, ctx: Context) -> None:
+    found = await learners.progress(ctx.incoming.address, ctx.incoming.user_id)
+    if found is None:
+        ctx.say(ctx.m._("No streak yet: /subscribe, then /done each day."))
+        return
+    progress, m = found[1], ctx.m
+    lines = [render.streak_line(m, progress)]
+    if progress.completed_today:
+        lines.append(m._("Today is done ✅ See you tomorrow."))
+    else:
+        lines.append(m._("Today is not done yet: /done keeps the streak alive."))
+    ctx.say("\n".join(lines))
+
+
+async def progress(learners: Learners, ctx: Context) -> None:
+    found = await learners.progress(ctx.incoming.address, ctx.incoming.user_id)
+    if found is None:
+        ctx.say(ctx.m._("No progress yet: /subscribe to start the plan."))
+        return
+    ctx.replies.append(render.progress_picture(ctx.m, found[1], learners.curriculum))
+
+
+async def settings(learners: Learners, ctx: Context) -> None:
+    sub = ctx.sub or learners.new_chat(ctx.incoming.address, ctx.incoming.kind, ctx.m.language)
+    found = await learners.progress(ctx.incoming.address, ctx.incoming.user_id)
+    ctx.say(render.settings_text(ctx.m, sub, found[1] if found else None))
+
+
+HANDLERS: dict[str, Handler] = {
+    "start": start,
+    "help": help_,
+    "subscribe": subscribe,
+    "unsubscribe": unsubscribe,
+    "time": set_time,
+    "timezone": set_zone,
+    "lang": set_language,
+    "today": today,
+    "week": week,
+    "done": done,
+    "streak": streak,
+    "progress": progress,
+    "settings": settings,
+}

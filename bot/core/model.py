@@ -1,0 +1,114 @@
+"""The core's data: who is subscribed where, what they completed, what was pushed to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+
+class ChatKind(StrEnum):
+    PRIVATE = "private"
+    GROUP = "group"
+    CHANNEL = "channel"
+
+
+@dataclass(frozen=True)
+class Address:
+    """A chat on a platform; ids are strings because each platform has its own kind of id."""
+
+    platform: str
+    chat_id: str
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.chat_id}"
+
+
+@dataclass
+class Subscription:
+    """A chat's settings and its place in the plan; `active` is False before /subscribe and after /unsubscribe."""
+
+    address: Address
+    kind: ChatKind
+    language: str
+    timezone: str
+    local_time: time
+    active: bool = False
+    # Set when the platform refused for good (blocked, kicked); an unblock or /start clears it.
+    unreachable: bool = False
+    start_date: date | None = None
+    next_due_at: datetime | None = None
+    last_pushed_date: date | None = None
+    last_pushed_day: int = 0
+    id: int | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def plan_day_on(self, day: date, total_days: int) -> int:
+        """The plan day scheduled for local `day` (1 on the start date), clamped to the plan."""
+        if self.start_date is None:
+            return 1
+        return max(1, min(total_days, (day - self.start_date).days + 1))
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A person finishing one plan day, dated in the chat's local calendar (streaks count those dates)."""
+
+    subscription_id: int
+    user_id: str
+    plan_day: int
+    local_date: date
+    completed_at: datetime
+    user_name: str = ""
+    note: str = ""
+
+
+class DeliveryStatus(StrEnum):
+    CLAIMED = "claimed"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One day's push to one subscription; (subscription_id, local_date) is unique in storage."""
+
+    id: int
+    subscription_id: int
+    local_date: date
+    plan_day: int
+    status: DeliveryStatus
+    attempts: int = 0
+    message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A delivery claimed by one pass, with what it needs to be sent."""
+
+    delivery: Delivery
+    subscription: Subscription
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A person's standing in one chat's plan."""
+
+    done_days: frozenset[int]
+    current_day: int
+    total_days: int
+    streak: int
+    longest_streak: int
+    completed_today: bool
+    dates: tuple[date, ...] = field(default=())
+
+    @property
+    def done_count(self) -> int:
+        return len(self.done_days)

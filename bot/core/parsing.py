@@ -1,0 +1,100 @@
+"""Reading what users type: commands, times of day, IANA time zones and language codes."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import time
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
+
+from bot.core.i18n import LANGUAGES
+
+_TIME = re.compile(r"^(\d{1,2})[:：.h](\d{2})$")
+_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?00)?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CommandText:
+    name: str
+    args: str
+
+
+def split_command(text: str) -> CommandText | None:
+    """'/done@studybot  great day' -> ('done', 'great day'); None if the text is not a command."""
+    text = text.strip()
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    head, _, rest = text[1:].partition(" ")
+    name = head.split("@", 1)[0].lower()
+    return CommandText(name, rest.strip())
+
+
+def parse_time(text: str) -> time | None:
+    """'8:30', '08:30', '20.15' -> a time; None for anything else (25:99, 8, noon)."""
+    match = _TIME.match(text.strip())
+    if not match:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if hour > 23 or minute > 59:
+        return None
+    return time(hour, minute)
+
+
+@cache
+def _zones_by_lower() -> dict[str, str]:
+    return {name.lower(): name for name in available_timezones()}
+
+
+def parse_zone(text: str) -> str | None:
+    """An IANA zone name in any case ('asia/shanghai'), 'UTC', or a whole-hour offset like 'UTC+8'."""
+    raw = text.strip()
+    if not raw:
+        return None
+    found = _zones_by_lower().get(raw.lower())
+    if found:
+        return found
+    match = _OFFSET.match(raw)
+    if match:
+        hours = int(match.group(2))
+        if hours > 14:
+            return None
+        if hours == 0:
+            return "UTC"
+        # POSIX-style Etc zones have the sign inverted: UTC+8 is Etc/GMT-8.
+        sign = "-" if match.group(1) == "+" else "+"
+        name = f"Etc/GMT{sign}{hours}"
+        return name if name.lower() in _zones_by_lower() else None
+    return None
+
+
+def suggest_zones(text: str, limit: int = 3) -> list[str]:
+    """Close IANA names for a misspelt zone, so the reply can say 'did you mean Asia/Shanghai?'."""
+    lowered = text.strip().lower()
+    if not lowered:
+        return []
+    by_lower = _zones_by_lower()
+    # Match the city alone too: people type "shanghai" or "new york".
+    cities = {key.rsplit("/", 1)[-1].replace("_", " "): key for key in by_lower}
+    close = difflib.get_close_matches(lowered.replace("_", " "), list(cities), n=limit, cutoff=0.75)
+    names = [by_lower[cities[c]] for c in close]
+    for key in difflib.get_close_matches(lowered, list(by_lower), n=limit, cutoff=0.75):
+        if by_lower[key] not in names:
+            names.append(by_lower[key])
+    return names[:limit]
+
+
+def zone_is_valid(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError):
+        return False
+    return True
+
+
+def parse_language(text: str) -> str | None:
+    value = text.strip().lower()
+    aliases = {"中文": "zh", "chinese": "zh", "english": "en", "英文": "en", "cn": "zh"}
+    value = aliases.get(value, value)
+    return value if value in LANGUAGES else None

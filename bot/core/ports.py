@@ -1,0 +1,123 @@
+"""Every port the core talks through: the clock, storage and the outbound chat gateway.
+
+Implementations live beside the things they wrap: `bot.store` for storage, `bot.adapters` for chats,
+`bot.core.clock` for time.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from datetime import date, datetime
+from typing import Protocol
+
+from bot.core.model import Address, Claim, Completion, Delivery, DeliveryStatus, Subscription
+from bot.core.replies import Reply
+
+
+class Clock(Protocol):
+    """Where the core reads the time; injected so tests and the demo can travel through days."""
+
+    def now(self) -> datetime:
+        """The current instant, timezone-aware (UTC)."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: nothing it wrote is kept unless `commit` is awaited."""
+
+    async def subscription(self, address: Address) -> Subscription | None:
+        """The chat's subscription (active or not), or None if the chat never set anything."""
+        ...
+
+    async def subscription_by_id(self, subscription_id: int) -> Subscription | None:
+        """A subscription by its id."""
+        ...
+
+    async def save_subscription(self, sub: Subscription, now: datetime) -> Subscription:
+        """Insert or update; the returned copy carries the id."""
+        ...
+
+    async def add_completion(self, completion: Completion) -> bool:
+        """Record a completion; False (and nothing written) if that person already did that plan day."""
+        ...
+
+    async def completions(self, subscription_id: int, user_id: str) -> list[Completion]:
+        """Everything one person completed in one chat, oldest first."""
+        ...
+
+    async def add_delivery(
+        self, subscription_id: int, local_date: date, plan_day: int, status: DeliveryStatus, now: datetime
+    ) -> Delivery | None:
+        """Record a push for a local date; None if that date already has one (the exactly-once key)."""
+        ...
+
+    async def claim_due(self, now: datetime, limit: int) -> list[Subscription]:
+        """Lock and return active subscriptions due by `now`, earliest first, skipping rows another
+        transaction holds."""
+        ...
+
+    async def commit(self) -> None:
+        """Make everything written in this unit durable."""
+        ...
+
+
+class Store(Protocol):
+    """Storage as the core sees it."""
+
+    def unit(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """Begin a unit of work; leaving it without `commit` rolls back."""
+        ...
+
+    async def set_delivery_status(
+        self,
+        delivery_id: int,
+        status: DeliveryStatus,
+        now: datetime,
+        *,
+        message_id: str | None = None,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+    ) -> None:
+        """Record how sending a claimed delivery went (committed at once)."""
+        ...
+
+    async def retryable_deliveries(self, now: datetime, limit: int) -> list[Claim]:
+        """Failed deliveries whose retry time has come, claimed again for this pass."""
+        ...
+
+    async def deactivate(self, address: Address, now: datetime) -> None:
+        """Stop pushing to a chat the platform says is gone or has blocked the bot."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+class ChatUnreachable(Exception):
+    """The platform refused for good (bot blocked, kicked, chat deleted): stop sending there."""
+
+
+class ChatMoved(Exception):
+    """The chat has a new id (a Telegram group that became a supergroup)."""
+
+    def __init__(self, new_chat_id: str) -> None:
+        super().__init__(f"chat moved to {new_chat_id}")
+        self.new_chat_id = new_chat_id
+
+
+class TemporaryFailure(Exception):
+    """Sending failed for now (network, 5xx, rate limit after retries): try again on a later pass."""
+
+
+class ChatGateway(Protocol):
+    """The outbound side of one platform."""
+
+    platform: str
+
+    async def send(self, chat_id: str, reply: Reply) -> str:
+        """Send one reply to a chat and return the platform's message id.
+
+        Raises ChatUnreachable, ChatMoved or TemporaryFailure; nothing else for platform faults.
+        """
+        ...

@@ -1,0 +1,153 @@
+"""Turns topics, progress and settings into replies in the chat's language."""
+
+from __future__ import annotations
+
+from bot.core.heatmap import CellState, Grid, render_png
+from bot.core.i18n import Messages
+from bot.core.model import Progress, Subscription
+from bot.core.replies import Button, PictureReply, Section, TopicCard
+from curriculum.loader import Curriculum, Topic
+from curriculum.schema import DAYS_PER_WEEK, DayKind
+
+KIND_MARK = {DayKind.LESSON: "📘", DayKind.PROJECT: "🛠", DayKind.REVIEW: "🔁"}
+CELL_MARK = {
+    CellState.DONE: "✅",
+    CellState.TODAY_DONE: "✅",
+    CellState.MISSED: "▫️",
+    CellState.TODAY: "👉",
+    CellState.UPCOMING: "⬜",
+}
+
+
+def done_action(plan_day: int) -> str:
+    return f"done:{plan_day}"
+
+
+def topic_card(m: Messages, topic: Topic, *, done: bool = False, buttons: bool = True) -> TopicCard:
+    day, week = topic.day, topic.week
+    sections = [
+        Section(m._("What to learn"), tuple(day.points)),
+        Section(m._("Practice"), (day.practice,)),
+    ]
+    if day.resources:
+        lines = tuple(f"{r.title} — {r.url}" if r.url else r.title for r in day.resources)
+        sections.append(Section(m._("Resources"), lines))
+    heading = m._(
+        "📅 Day {day}/{total} · Week {week}: {week_title}",
+        day=topic.plan_day,
+        total=topic.total_days,
+        week=week.week,
+        week_title=week.title,
+    )
+    keys: tuple[Button, ...] = ()
+    if done:
+        footer = m._("✅ Done. Well played!")
+    else:
+        footer = m._("When you have finished, press the button or send /done.")
+        keys = (Button(m._("✅ Done"), done_action(topic.plan_day)),) if buttons else ()
+    return TopicCard(topic.plan_day, heading, f"{KIND_MARK[day.kind]} {day.title}", tuple(sections), footer, keys)
+
+
+def cell_state(plan_day: int, progress: Progress) -> CellState:
+    done = plan_day in progress.done_days
+    if plan_day == progress.current_day:
+        return CellState.TODAY_DONE if done else CellState.TODAY
+    if done:
+        return CellState.DONE
+    return CellState.MISSED if plan_day < progress.current_day else CellState.UPCOMING
+
+
+def streak_line(m: Messages, progress: Progress) -> str:
+    return m.ngettext(
+        "🔥 Streak: {n} day (longest {longest})",
+        "🔥 Streak: {n} days (longest {longest})",
+        progress.streak,
+        longest=progress.longest_streak,
+    )
+
+
+def progress_summary(m: Messages, progress: Progress, weeks: int) -> str:
+    percent = round(100 * progress.done_count / progress.total_days)
+    week = (progress.current_day - 1) // DAYS_PER_WEEK + 1
+    return "\n".join(
+        [
+            m._(
+                "📈 Done {done}/{total} days ({percent}%)",
+                done=progress.done_count,
+                total=progress.total_days,
+                percent=percent,
+            ),
+            m._("📍 Today is day {day} · week {week}/{weeks}", day=progress.current_day, week=week, weeks=weeks),
+            streak_line(m, progress),
+        ]
+    )
+
+
+def progress_grid_text(progress: Progress, weeks: int) -> str:
+    """The grid as emoji rows, up to the current week: the picture's fallback for plain-text chats."""
+    shown = min(weeks, (progress.current_day - 1) // DAYS_PER_WEEK + 1)
+    rows = []
+    for week in range(1, shown + 1):
+        first = (week - 1) * DAYS_PER_WEEK + 1
+        cells = "".join(CELL_MARK[cell_state(d, progress)] for d in range(first, first + DAYS_PER_WEEK))
+        rows.append(f"W{week:02d} {cells}")
+    return "\n".join(rows)
+
+
+def progress_picture(m: Messages, progress: Progress, curriculum: Curriculum) -> PictureReply:
+    weeks = curriculum.total_weeks
+    summary = progress_summary(m, progress, weeks)
+    grid = Grid(
+        title=m._("Progress {done}/{total}", done=progress.done_count, total=progress.total_days),
+        subtitle=m._("Streak {n} · longest {longest}", n=progress.streak, longest=progress.longest_streak),
+        row_labels=[f"W{w}" for w in range(1, weeks + 1)],
+        column_labels=[str(d) for d in range(1, DAYS_PER_WEEK + 1)],
+        cells=[
+            [cell_state((w - 1) * DAYS_PER_WEEK + d, progress) for d in range(1, DAYS_PER_WEEK + 1)]
+            for w in range(1, weeks + 1)
+        ],
+        legend={
+            CellState.DONE: m._("done"),
+            CellState.MISSED: m._("missed"),
+            CellState.TODAY: m._("today"),
+            CellState.UPCOMING: m._("upcoming"),
+        },
+    )
+    fallback = summary + "\n\n" + progress_grid_text(progress, weeks)
+    return PictureReply(render_png(grid), summary, fallback)
+
+
+def week_text(m: Messages, curriculum: Curriculum, language: str, progress: Progress) -> str:
+    week_number = (progress.current_day - 1) // DAYS_PER_WEEK + 1
+    topics = curriculum.week_topics(week_number, language)
+    week = topics[0].week
+    lines = [
+        m._("🗓 Week {week}/{weeks}: {title}", week=week.week, weeks=curriculum.total_weeks, title=week.title),
+        m._("🎯 {goal}", goal=week.goal),
+        "",
+    ]
+    for topic in topics:
+        mark = CELL_MARK[cell_state(topic.plan_day, progress)]
+        lines.append(m._("{mark} Day {day}: {title}", mark=mark, day=topic.plan_day, title=topic.day.title))
+    return "\n".join(lines)
+
+
+def settings_text(m: Messages, sub: Subscription, progress: Progress | None) -> str:
+    language_names = {"en": "English", "zh": "中文"}
+    status = m._("subscribed ✅") if sub.active else m._("not subscribed")
+    lines = [
+        m._("⚙️ Settings"),
+        m._("Status: {status}", status=status),
+        m._("Daily time: {time}", time=sub.local_time.strftime("%H:%M")),
+        m._("Time zone: {zone}", zone=sub.timezone),
+        m._("Language: {language}", language=language_names.get(sub.language, sub.language)),
+    ]
+    if sub.start_date and progress:
+        lines.append(
+            m._("Started: {date} (today is day {day})", date=sub.start_date.isoformat(), day=progress.current_day)
+        )
+    if sub.active and sub.next_due_at:
+        local = sub.next_due_at.astimezone(sub.zone)
+        lines.append(m._("Next push: {when}", when=local.strftime("%Y-%m-%d %H:%M")))
+    lines += ["", m._("Change with /time HH:MM, /timezone Area/City, /lang zh|en.")]
+    return "\n".join(lines)

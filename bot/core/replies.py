@@ -1,0 +1,67 @@
+"""Replies as data: what the core wants said, which each adapter turns into its platform's message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Button:
+    """A tap target; `action` is what comes back when pressed, e.g. "done:12"."""
+
+    label: str
+    action: str
+
+
+@dataclass(frozen=True)
+class Section:
+    label: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TextReply:
+    text: str
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class TopicCard:
+    """A day's topic, ready to show: headings already in the chat's language."""
+
+    plan_day: int
+    heading: str
+    title: str
+    sections: tuple[Section, ...]
+    footer: str = ""
+    buttons: tuple[Button, ...] = ()
+
+    def plain_text(self) -> str:
+        """The card as plain text, for terminals and platforms without rich formatting."""
+        parts = [self.heading, self.title]
+        for section in self.sections:
+            parts.append("")
+            parts.append(section.label)
+            parts.extend(f"• {line}" for line in section.lines)
+        if self.footer:
+            parts += ["", self.footer]
+        return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class PictureReply:
+    png: bytes
+    caption: str
+    text_fallback: str = field(default="")
+
+
+Reply = TextReply | TopicCard | PictureReply
+
+
+@dataclass(frozen=True)
+class ButtonAnswer:
+    """The answer to a button press: a short toast for the presser and, optionally, the card to show instead."""
+
+    toast: str
+    card: TopicCard | None = None
+    replies: tuple[Reply, ...] = ()

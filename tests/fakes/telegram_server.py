@@ -1,0 +1,471 @@
+"""A fake Telegram Bot API server over HTTP that the real python-telegram-bot client talks to in tests.
+
+It records calls and sent messages, feeds injected updates to long polling, and injects faults.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+from aiohttp import web
+
+from . import telegram_objects as tgo
+from .telegram_objects import ApiError, Call, Params, UploadedFile
+
+__all__ = ["ApiError", "Call", "FakeTelegram", "UploadedFile"]
+
+Handler = Callable[[Params], Any]
+
+
+@dataclass(slots=True)
+class _Waiter:
+    method: str
+    predicate: Callable[[Call], bool]
+    future: asyncio.Future[Call]
+
+
+class FakeTelegram:
+    """`async with FakeTelegram() as tg:` serves the Bot API at `tg.base_url` until the block ends."""
+
+    def __init__(
+        self,
+        token: str = "123456:TEST-token",
+        bot_username: str = "studybot_test",
+        *,
+        bot_first_name: str = "StudyBot",
+        global_rate: float | None = None,
+        group_rate_per_min: int | None = None,
+        record_messages: bool = True,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.token = token
+        self.bot_username = bot_username
+        self.bot_user: Params = {
+            "id": int(token.split(":", 1)[0]),
+            "is_bot": True,
+            "first_name": bot_first_name,
+            "username": bot_username,
+        }
+        # False keeps memory flat for benchmarks: no calls or messages kept, only `counts`.
+        self.record_messages = record_messages
+        self.host, self.port = host, port
+        self.root = self.base_url = self.base_file_url = ""
+        self.calls: list[Call] = []
+        self.counts: Counter[str] = Counter()
+        self.rejected_429 = 0
+        self._rates = tgo.RateLimits(global_rate, group_rate_per_min)
+        self._by_method: dict[str, list[Call]] = {}
+        self._call_index = 0
+        self._claimed: set[int] = set()
+        self._waiters: list[_Waiter] = []
+        self._activity: asyncio.Future[None] | None = None
+        self._faults: dict[str, list[tgo.Fault]] = {}
+        self._messages: dict[int | str, dict[int, Params]] = {}
+        self._next_message_id: dict[int | str, int] = {}
+        self._chats: dict[int | str, Params] = {}
+        self._users: dict[int, Params] = {}
+        self._member_status: dict[tuple[int | str, int], str] = {}
+        self._commands: dict[tuple[str, str], list[Params]] = {}
+        self._callback_ids: set[str] = set()
+        self._updates: deque[Params] = deque()
+        self._next_update_id = 1
+        self._update_event = asyncio.Event()
+        self._closing = False
+        self._runner: web.AppRunner | None = None
+        handlers: dict[str, Handler] = {
+            "getMe": lambda p: {**self.bot_user, "can_join_groups": True,
+                                "can_read_all_group_messages": False,
+                                "supports_inline_queries": False},
+            "deleteWebhook": lambda p: True,
+            "getWebhookInfo": lambda p: {"url": "", "has_custom_certificate": False,
+                                         "pending_update_count": len(self._updates)},
+            "setMyCommands": self._set_my_commands,
+            "getMyCommands": lambda p: self._commands.get(tgo.commands_key(p), []),
+            "deleteMyCommands": self._delete_my_commands,
+            "sendMessage": self._send_message,
+            "sendPhoto": self._send_photo,
+            "editMessageText": lambda p: self._edit(p, "text"),
+            "editMessageCaption": lambda p: self._edit(p, "caption"),
+            "editMessageReplyMarkup": lambda p: self._edit(p, None),
+            "deleteMessage": self._delete_message,
+            "answerCallbackQuery": self._answer_callback_query,
+            "getChatMember": self._get_chat_member,
+            "getChat": lambda p: tgo.chat_full_info_json(self._chat(tgo.parse_chat_id(p))),
+            "close": lambda p: True,
+            "logOut": lambda p: True,
+        }  # fmt: skip
+        # Bot API method names are case-insensitive.
+        self._methods = {name.lower(): (name, h) for name, h in handlers.items()}
+
+    async def __aenter__(self) -> Self:
+        app = web.Application(client_max_size=64 * 1024**2)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        # handler_cancellation ends a long poll whose client went away instead of holding it.
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.host, self.port).start()
+        self.port = self._runner.addresses[0][1]
+        self.root = f"http://{self.host}:{self.port}"
+        self.base_url = f"{self.root}/bot"
+        self.base_file_url = f"{self.root}/file/bot"
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._closing = True
+        self._update_event.set()  # release long polls so shutdown does not wait for them
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # ----- inspection and configuration -----
+
+    def calls_of(self, method: str) -> list[Call]:
+        return list(self._by_method.get(method, ()))
+
+    def messages(self, chat_id: int | str) -> list[Params]:
+        """Messages the bot sent to the chat and has not deleted (live records, edits applied)."""
+        return list(self._messages.get(chat_id, {}).values())
+
+    def message(self, chat_id: int | str, message_id: int) -> Params:
+        return self._messages[chat_id][message_id]
+
+    def commands(self, scope: Params | None = None, language_code: str = "") -> list[Params]:
+        return self._commands.get(tgo.commands_key({"scope": scope, "language_code": language_code}), [])
+
+    @property
+    def pending_updates(self) -> int:
+        """Updates not yet confirmed by a getUpdates offset."""
+        return len(self._updates)
+
+    def set_chat(self, chat_id: int | str, **config: Any) -> None:
+        """Configure a chat: type ("private"/"group"/"supergroup"/"channel"), title, username, first_name."""
+        self._chats.setdefault(chat_id, {}).update(config)
+
+    def set_member_status(self, chat_id: int | str, user_id: int, status: str) -> None:
+        if status not in tgo.MEMBER_STATUSES:
+            raise ValueError(f"unsupported member status {status!r}")
+        self._member_status[(chat_id, user_id)] = status
+
+    def fail_next(
+        self,
+        method: str,
+        status: int,
+        description: str | None = None,
+        *,
+        count: int = 1,
+        chat_id: int | str | None = None,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
+        """Answer the next `count` calls of `method` (to `chat_id`, if given) with this error."""
+        parameters: Params = {}
+        if retry_after is not None:
+            parameters["retry_after"] = retry_after
+        if migrate_to_chat_id is not None:
+            parameters["migrate_to_chat_id"] = migrate_to_chat_id
+        text = description or tgo.DEFAULT_DESCRIPTIONS.get(status, "Error")
+        error = ApiError(status, text.format(retry_after=retry_after), parameters)
+        self._faults.setdefault(method, []).append(tgo.Fault(error, count, chat_id))
+
+    # ----- injecting updates -----
+
+    def push_update(self, update: Params) -> Params:
+        """Queue a raw Update for getUpdates; an `update_id` is assigned if missing."""
+        update = dict(update)
+        update.setdefault("update_id", self._next_update_id)
+        self._next_update_id = max(self._next_update_id, update["update_id"]) + 1
+        self._updates.append(update)
+        self._update_event.set()
+        self._update_event = asyncio.Event()
+        self._notify_activity()
+        return update
+
+    def send_command(self, chat_id: int | str, text: str, **kwargs: Any) -> Params:
+        """Inject "/cmd[@bot] args" with its bot_command entity; kwargs as for send_text."""
+        if not text.startswith("/"):
+            raise ValueError(f"a command starts with '/': {text!r}")
+        word = text.split(maxsplit=1)[0]
+        entity = {"type": "bot_command", "offset": 0, "length": tgo.utf16_len(word)}
+        return self.send_text(chat_id, text, entities=[entity], **kwargs)
+
+    def send_text(
+        self,
+        chat_id: int | str,
+        text: str,
+        *,
+        user_id: int | None = None,
+        first_name: str = "Tester",
+        username: str | None = None,
+        language_code: str | None = "en",
+        chat_type: str | None = None,
+        **fields: Any,
+    ) -> Params:
+        """Inject a user's text message; extra `fields` (entities, reply_to_message...) are merged in."""
+        if chat_type is not None:
+            self.set_chat(chat_id, type=chat_type)
+        user = self._user(chat_id, user_id, first_name, username, language_code)
+        message = {
+            "message_id": self._new_message_id(chat_id),
+            "date": int(time.time()),
+            "chat": self._chat(chat_id),
+            "from": user,
+            "text": text,
+            **fields,
+        }
+        return self.push_update({"message": message})
+
+    def press_button(
+        self,
+        chat_id: int | str,
+        message_id: int,
+        data: str,
+        *,
+        user_id: int | None = None,
+        first_name: str = "Tester",
+        username: str | None = None,
+        language_code: str | None = "en",
+    ) -> Params:
+        """Inject a callback_query for an inline button on a message the bot sent."""
+        user = self._user(chat_id, user_id, first_name, username, language_code)
+        record = self._messages.get(chat_id, {}).get(message_id)
+        if record is None:
+            if self.record_messages:
+                raise LookupError(f"the bot sent no message {message_id} to chat {chat_id}")
+            record = tgo.new_record(chat_id, message_id, {}, text="")
+        query_id = f"cbq{self._next_update_id}"
+        self._callback_ids.add(query_id)
+        query = {"id": query_id, "from": user, "message": self._message_json(record),
+                 "chat_instance": f"ci{chat_id}", "data": data}  # fmt: skip
+        return self.push_update({"callback_query": query})
+
+    # ----- waiting -----
+
+    async def wait_for_call(
+        self,
+        method: str,
+        predicate: Callable[[Call], bool] | None = None,
+        *,
+        chat_id: int | str | None = None,
+        timeout: float = 5.0,  # noqa: ASYNC109 - a deadline per wait reads better in tests
+    ) -> Call:
+        """The oldest call of `method` matching the filters that no earlier wait_for_call returned.
+
+        So waiting twice for "sendMessage to chat X" yields the first, then the second such call,
+        whether it came before or during the wait. Failed calls match too (see Call.failed).
+        """
+
+        def match(call: Call) -> bool:
+            if chat_id is not None and str(call.chat_id) != str(chat_id):
+                return False
+            return predicate is None or predicate(call)
+
+        for call in self._by_method.get(method, ()):
+            if call.index not in self._claimed and match(call):
+                self._claimed.add(call.index)
+                return call
+        waiter = _Waiter(method, match, asyncio.get_running_loop().create_future())
+        self._waiters.append(waiter)
+        try:
+            return await asyncio.wait_for(waiter.future, timeout)
+        except TimeoutError:
+            seen = [c.params for c in self._by_method.get(method, [])[-5:]]
+            raise TimeoutError(f"no matching {method} within {timeout}s; last: {seen}") from None
+        finally:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+    async def wait_until(self, condition: Callable[[], Any], timeout: float = 5.0) -> Any:  # noqa: ASYNC109
+        """Wait until `condition()` is truthy and return its value.
+
+        It is re-checked on every call or update and at least every 20 ms, so it may also
+        watch state outside the server (the bot's database).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not (value := condition()):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(f"condition still false after {timeout}s")
+            if self._activity is None:
+                self._activity = loop.create_future()
+            # shield: one waiter timing out must not cancel the future others share.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._activity), min(remaining, 0.02))
+        return value
+
+    # ----- HTTP -----
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        params = await tgo.read_params(request)
+        name = request.match_info["method"]
+        method, handler = self._methods.get(name.lower(), (name, None))
+        try:
+            if request.match_info["token"] != self.token:
+                raise ApiError(401, "Unauthorized")
+            if (faults := self._faults.get(method)) and (error := tgo.take_fault(faults, params)):
+                raise error
+            if (retry_after := self._rates.check(method, params.get("chat_id"))) is not None:
+                self.rejected_429 += 1
+                raise ApiError(429, f"Too Many Requests: retry after {retry_after}",
+                               {"retry_after": retry_after})  # fmt: skip
+            if method == "getUpdates":
+                self._record(method, params)
+                return web.json_response({"ok": True, "result": await self._get_updates(params)})
+            result = handler(params) if handler is not None else True
+        except ApiError as error:
+            self._record(method, params, error.status, error.description)
+            return web.json_response(error.body(), status=error.status)
+        self._record(method, params)
+        return web.json_response({"ok": True, "result": result})
+
+    def _record(self, method: str, params: Params, status: int = 200, error: str | None = None) -> None:
+        self._call_index += 1
+        call = Call(method, params, time.monotonic(), status, error, self._call_index)
+        self.counts[method] += 1
+        if self.record_messages:
+            self.calls.append(call)
+            self._by_method.setdefault(method, []).append(call)
+        for waiter in self._waiters:
+            if waiter.method == method and not waiter.future.done() and waiter.predicate(call):
+                self._claimed.add(call.index)
+                waiter.future.set_result(call)
+                break
+        self._notify_activity()
+
+    def _notify_activity(self) -> None:
+        if self._activity is not None:
+            if not self._activity.done():
+                self._activity.set_result(None)
+            self._activity = None
+
+    # ----- Bot API methods -----
+
+    async def _get_updates(self, params: Params) -> list[Params]:
+        offset = int(params.get("offset") or 0)
+        if offset < 0:  # -N: forget all but the last N
+            while len(self._updates) > -offset:
+                self._updates.popleft()
+        while offset > 0 and self._updates and self._updates[0]["update_id"] < offset:
+            self._updates.popleft()
+        timeout = float(params.get("timeout") or 0)
+        if not self._updates and timeout > 0 and not self._closing:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._update_event.wait(), timeout)
+        return list(itertools.islice(self._updates, int(params.get("limit") or 100)))
+
+    def _send_message(self, params: Params) -> Params:
+        text = params.get("text")
+        if text is None or not str(text).strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if tgo.utf16_len(str(text)) > 4096:
+            raise ApiError(400, "Bad Request: message is too long")
+        return self._store(params, text=str(text), entities=params.get("entities"))
+
+    def _send_photo(self, params: Params) -> Params:
+        photo = params.get("photo")
+        if photo is None:
+            raise ApiError(400, "Bad Request: there is no photo in the request")
+        data = photo.data if isinstance(photo, UploadedFile) else None
+        return self._store(
+            params,
+            caption=params.get("caption"),
+            entities=params.get("caption_entities"),
+            photo=data,
+            photo_ref=None if data is not None else str(photo),
+            photo_size=len(data) if data is not None else 1,
+        )
+
+    def _store(self, params: Params, *, photo_size: int = 0, **content: Any) -> Params:
+        chat_id = tgo.parse_chat_id(params)
+        message_id = self._new_message_id(chat_id)
+        record = tgo.new_record(chat_id, message_id, params, **content)
+        if photo_size:
+            record["photo_sizes"] = tgo.photo_sizes(f"photo{chat_id}_{message_id}", photo_size)
+        if self.record_messages:
+            self._messages.setdefault(chat_id, {})[message_id] = record
+        return self._message_json(record)
+
+    def _edit(self, params: Params, field_name: str | None) -> Params | bool:
+        if params.get("inline_message_id"):
+            return True  # Telegram answers True, not a Message, for inline messages
+        chat_id = tgo.parse_chat_id(params)
+        message_id = int(params.get("message_id") or 0)
+        record = self._messages.get(chat_id, {}).get(message_id)
+        if record is None:
+            if self.record_messages:
+                raise ApiError(400, "Bad Request: message to edit not found")
+            record = tgo.new_record(chat_id, message_id, {}, **{field_name or "text": ""})
+        tgo.apply_edit(record, params, field_name)
+        return self._message_json(record)
+
+    def _delete_message(self, params: Params) -> bool:
+        stored = self._messages.get(tgo.parse_chat_id(params), {})
+        if stored.pop(int(params.get("message_id") or 0), None) is None and self.record_messages:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        return True
+
+    def _answer_callback_query(self, params: Params) -> bool:
+        query_id = str(params.get("callback_query_id"))
+        if query_id not in self._callback_ids:
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired "
+                                "or query ID is invalid")  # fmt: skip
+        self._callback_ids.discard(query_id)
+        return True
+
+    def _get_chat_member(self, params: Params) -> Params:
+        chat_id, user_id = tgo.parse_chat_id(params), int(params.get("user_id") or 0)
+        if user_id == self.bot_user["id"]:
+            user = self.bot_user
+        else:
+            user = self._users.get(user_id) or tgo.user_json(user_id, "User")
+        status = self._member_status.get((chat_id, user_id), "member")
+        return tgo.member_json(status, user)
+
+    def _set_my_commands(self, params: Params) -> bool:
+        self._commands[tgo.commands_key(params)] = list(params.get("commands") or [])
+        return True
+
+    def _delete_my_commands(self, params: Params) -> bool:
+        self._commands.pop(tgo.commands_key(params), None)
+        return True
+
+    # ----- helpers -----
+
+    def _chat(self, chat_id: int | str) -> Params:
+        return tgo.chat_json(chat_id, self._chats.get(chat_id, {}))
+
+    def _new_message_id(self, chat_id: int | str) -> int:
+        # One counter per chat, shared by the bot's and the users' messages, as in Telegram.
+        message_id = self._next_message_id.get(chat_id, 0) + 1
+        self._next_message_id[chat_id] = message_id
+        return message_id
+
+    def _message_json(self, record: Params) -> Params:
+        return tgo.message_json(record, self._chat(record["chat_id"]), self.bot_user)
+
+    def _user(
+        self,
+        chat_id: int | str,
+        user_id: int | None,
+        first_name: str,
+        username: str | None,
+        language_code: str | None,
+    ) -> Params:
+        if user_id is None:
+            user_id = chat_id if isinstance(chat_id, int) and chat_id > 0 else 1001
+        user = tgo.user_json(user_id, first_name, username, language_code)
+        self._users[user_id] = user
+        if user_id == chat_id:
+            self._chats.setdefault(chat_id, {}).setdefault("first_name", first_name)
+        return user

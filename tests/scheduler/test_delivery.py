@@ -1,0 +1,168 @@
+"""The delivery pass: pushes at local time, once per local day, through crashes, faults and downtime."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from bot.bootstrap import App, bootstrap
+from bot.core.clock import ManualClock
+from bot.core.replies import TopicCard
+from bot.settings import Settings
+from curriculum.loader import Curriculum
+from tests.support import Chat, RecordingGateway
+
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+
+
+def gateway_for(app: App) -> RecordingGateway:
+    gateway = RecordingGateway()
+    app.gateways["test"] = gateway
+    return gateway
+
+
+async def test_push_arrives_at_local_time_once(app: App, clock: ManualClock) -> None:
+    gateway = gateway_for(app)
+    await Chat(app).say("/subscribe 08:30 Asia/Shanghai")  # day 1 comes with the confirmation
+    tomorrow_0830 = datetime(2026, 3, 3, 0, 30, tzinfo=UTC)
+    assert (await app.delivery.run_pass(tomorrow_0830 - timedelta(minutes=1))).sent == 0
+    report = await app.delivery.run_pass(tomorrow_0830)
+    assert report.sent == 1
+    assert [c.plan_day for c in gateway.cards_to("100")] == [2]
+    assert (await app.delivery.run_pass(tomorrow_0830 + timedelta(minutes=5))).sent == 0
+    assert len(gateway.sent) == 1
+
+
+async def test_a_week_of_passes_sends_one_topic_a_day_in_order(app: App, clock: ManualClock) -> None:
+    gateway = gateway_for(app)
+    await Chat(app).say("/subscribe 07:00 UTC")
+    instant = clock.now()
+    for _ in range((7 * 24 + 8) * 2):  # every 30 minutes until 08:00 a week later
+        instant += timedelta(minutes=30)
+        clock.set(instant)
+        await app.delivery.run_pass()
+    assert [c.plan_day for c in gateway.cards_to("100")] == [2, 3, 4, 5, 6, 7, 8]
+
+
+async def test_pushes_follow_local_time_across_dst_in_new_york(app: App, clock: ManualClock) -> None:
+    gateway = gateway_for(app)
+    clock.set(datetime(2026, 3, 6, 15, 0, tzinfo=UTC))
+    await Chat(app).say("/subscribe 07:00 America/New_York")
+    sent_at: list[datetime] = []
+    instant = clock.now()
+    for _ in range(5 * 24 * 4):  # every 15 minutes through the DST weekend
+        instant += timedelta(minutes=15)
+        if (await app.delivery.run_pass(instant)).sent:
+            sent_at.append(instant)
+    assert [s.hour for s in sent_at] == [12, 11, 11, 11, 11]  # 07:00 EST (UTC-5), then 07:00 EDT (UTC-4)
+    assert len(gateway.sent) == 5
+
+
+async def test_pushes_follow_local_time_across_dst_in_london(app: App, clock: ManualClock) -> None:
+    gateway_for(app)
+    clock.set(datetime(2026, 10, 23, 12, 0, tzinfo=UTC))
+    await Chat(app).say("/subscribe 01:30 Europe/London")  # 01:30 happens twice on Sun 25 Oct
+    sent_at = []
+    instant = clock.now()
+    for _ in range(4 * 24 * 4):
+        instant += timedelta(minutes=15)
+        if (await app.delivery.run_pass(instant)).sent:
+            sent_at.append(instant)
+    assert sent_at == [
+        datetime(2026, 10, 24, 0, 30, tzinfo=UTC),  # BST
+        datetime(2026, 10, 25, 0, 30, tzinfo=UTC),  # the first 01:30, still BST
+        datetime(2026, 10, 26, 1, 30, tzinfo=UTC),  # GMT
+        datetime(2026, 10, 27, 1, 30, tzinfo=UTC),
+    ]
+
+
+async def test_two_processes_passing_at_once_send_each_push_once(
+    app: App, settings: Settings, clock: ManualClock, curriculum: Curriculum
+) -> None:
+    other = await bootstrap(settings, clock=clock, curriculum=curriculum, migrate=False)
+    try:
+        shared = RecordingGateway()
+        app.gateways["test"] = other.gateways["test"] = shared
+        for n in range(40):
+            await Chat(app, chat_id=str(1000 + n), user_id=str(1000 + n)).say("/subscribe 09:00 UTC")
+        due = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+        reports = await asyncio.gather(
+            app.delivery.run_pass(due), other.delivery.run_pass(due), app.delivery.run_pass(due)
+        )
+        assert sum(r.sent for r in reports) == 40
+        chats = [chat for chat, _ in shared.sent]
+        assert len(chats) == 40 and len(set(chats)) == 40
+    finally:
+        await other.close()
+
+
+async def test_late_push_within_grace_still_goes_out(app: App, clock: ManualClock) -> None:
+    gateway = gateway_for(app)
+    await Chat(app).say("/subscribe 08:00 UTC")
+    back_up = datetime(2026, 3, 3, 13, 0, tzinfo=UTC)  # 5 hours late, grace is 6
+    report = await app.delivery.run_pass(back_up)
+    assert report.sent == 1 and [c.plan_day for c in gateway.cards_to("100")] == [2]
+
+
+async def test_push_older_than_grace_is_skipped_and_tomorrow_is_normal(app: App, clock: ManualClock) -> None:
+    gateway = gateway_for(app)
+    chat = Chat(app)
+    await chat.say("/subscribe 08:00 UTC")
+    back_up = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)  # 7 hours late
+    clock.set(back_up)
+    report = await app.delivery.run_pass()
+    assert report.sent == 0 and report.skipped == 1
+    assert "Day 2/140" in await chat.say("/today")  # the topic stays reachable
+    assert (await app.delivery.run_pass(datetime(2026, 3, 4, 8, 0, tzinfo=UTC))).sent == 1
+    assert [c.plan_day for c in gateway.cards_to("100")] == [3]
+
+
+async def test_after_days_of_downtime_only_the_latest_push_goes_out(app: App, clock: ManualClock) -> None:
+    gateway = gateway_for(app)
+    await Chat(app).say("/subscribe 08:00 UTC")
+    report = await app.delivery.run_pass(datetime(2026, 3, 6, 9, 0, tzinfo=UTC))  # down since the 3rd
+    assert report.sent == 1
+    assert [c.plan_day for c in gateway.cards_to("100")] == [5]
+    assert (await app.delivery.run_pass(datetime(2026, 3, 6, 20, 0, tzinfo=UTC))).sent == 0
+
+
+async def test_failed_send_is_retried_on_a_later_pass(app: App, clock: ManualClock) -> None:
+    gateway = gateway_for(app)
+    await Chat(app).say("/subscribe 08:00 UTC")
+    gateway.failing = 1
+    due = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
+    first = await app.delivery.run_pass(due)
+    assert first.failed == 1 and gateway.sent == []
+    assert (await app.delivery.run_pass(due + timedelta(minutes=1))).sent == 0  # not before the retry delay
+    retry = await app.delivery.run_pass(due + timedelta(minutes=3))
+    assert retry.sent == 1 and len(gateway.cards_to("100")) == 1
+
+
+async def test_blocked_chat_is_deactivated_and_left_alone(app: App, clock: ManualClock) -> None:
+    gateway = gateway_for(app)
+    chat = Chat(app)
+    await chat.say("/subscribe 08:00 UTC")
+    gateway.unreachable.add("100")
+    report = await app.delivery.run_pass(datetime(2026, 3, 3, 8, 0, tzinfo=UTC))
+    assert report.deactivated == 1
+    assert "not subscribed" in await chat.say("/settings")
+    gateway.unreachable.clear()
+    assert (await app.delivery.run_pass(datetime(2026, 3, 4, 8, 0, tzinfo=UTC))).claimed == 0
+    clock.set(datetime(2026, 3, 4, 9, 0, tzinfo=UTC))
+    assert "Welcome back" in await chat.say("/start")  # unblocked: /start turns the pushes back on
+    assert "Status: subscribed" in await chat.say("/settings")
+
+
+async def test_pushes_stop_after_the_last_day(app: App, clock: ManualClock, curriculum: Curriculum) -> None:
+    gateway = gateway_for(app)
+    await Chat(app).say("/subscribe 08:00 UTC")
+    last = datetime(2026, 3, 2, 8, 0, tzinfo=UTC) + (curriculum.total_days - 1) * DAY
+    clock.set(last - HOUR)
+    await app.delivery.run_pass()  # a catch-up skip brings the due time to the last day
+    assert (await app.delivery.run_pass(last)).sent == 1
+    cards = gateway.cards_to("100")
+    assert isinstance(cards[-1], TopicCard) and cards[-1].plan_day == curriculum.total_days
+    report = await app.delivery.run_pass(last + DAY)
+    assert report.sent == 0 and report.finished == 1
+    assert (await app.delivery.run_pass(last + 2 * DAY)).claimed == 0

@@ -1,0 +1,75 @@
+"""Test seams that are not mocks of our core: a gateway that records what was sent, and a chat driver."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.bootstrap import App
+from bot.core.events import Incoming, Press
+from bot.core.model import Address, ChatKind
+from bot.core.ports import ChatUnreachable, TemporaryFailure
+from bot.core.replies import ButtonAnswer, PictureReply, Reply, TextReply, TopicCard
+
+
+def text_of(reply: Reply) -> str:
+    if isinstance(reply, TopicCard):
+        return reply.plain_text()
+    if isinstance(reply, PictureReply):
+        return reply.caption
+    return reply.text
+
+
+@dataclass
+class RecordingGateway:
+    """The outbound port of a pretend platform: keeps every send, and can be told to fail."""
+
+    platform: str = "test"
+    sent: list[tuple[str, Reply]] = field(default_factory=list)
+    unreachable: set[str] = field(default_factory=set)
+    failing: int = 0
+
+    async def send(self, chat_id: str, reply: Reply) -> str:
+        if chat_id in self.unreachable:
+            raise ChatUnreachable("Forbidden: bot was blocked by the user")
+        if self.failing:
+            self.failing -= 1
+            raise TemporaryFailure("server error 500")
+        self.sent.append((chat_id, reply))
+        return str(len(self.sent))
+
+    def cards_to(self, chat_id: str) -> list[TopicCard]:
+        return [r for c, r in self.sent if c == chat_id and isinstance(r, TopicCard)]
+
+
+@dataclass
+class Chat:
+    """Someone typing into one chat of the pretend platform."""
+
+    app: App
+    chat_id: str = "100"
+    user_id: str = "100"
+    user_name: str = "Ada"
+    kind: ChatKind = ChatKind.PRIVATE
+    platform: str = "test"
+    hint: str | None = "en"
+
+    @property
+    def address(self) -> Address:
+        return Address(self.platform, self.chat_id)
+
+    async def send(self, text: str) -> list[Reply]:
+        incoming = Incoming(self.address, self.kind, self.user_id, self.user_name, text, self.hint)
+        return await self.app.commands.handle(incoming)
+
+    async def say(self, text: str) -> str:
+        """Send a message and return everything the bot answered, as one text."""
+        return "\n".join(text_of(r) for r in await self.send(text))
+
+    async def press(self, action: str) -> ButtonAnswer:
+        press = Press(self.address, self.kind, self.user_id, self.user_name, action, self.hint)
+        return await self.app.commands.press(press)
+
+
+def only_text(replies: list[Reply]) -> str:
+    assert all(isinstance(r, TextReply) for r in replies), replies
+    return "\n".join(text_of(r) for r in replies)

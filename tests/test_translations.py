@@ -1,0 +1,39 @@
+"""Every message the bot can say has a Chinese translation with the same placeholders."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from bot.core.i18n import LOCALES_DIR
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+
+
+def source_messages() -> set[str]:
+    found: set[str] = set()
+    for folder in ("bot", "scheduler"):
+        for _file, _line, message, _comments, _context in extract_from_dir(ROOT / folder, keywords=KEYWORDS):
+            found.add(message[0] if isinstance(message, tuple) else message)
+    return found
+
+
+def test_every_message_has_a_chinese_translation() -> None:
+    with (LOCALES_DIR / "zh" / "LC_MESSAGES" / "studybot.po").open("rb") as handle:
+        catalog = read_po(handle)
+    translated: dict[str, str] = {}
+    for entry in catalog:
+        if not entry.id:
+            continue
+        key = str(entry.id[0] if isinstance(entry.id, tuple) else entry.id)
+        text = str(entry.string[0] if isinstance(entry.string, tuple) else entry.string)
+        assert "fuzzy" not in entry.flags, key
+        translated[key] = text
+    missing = sorted(m for m in source_messages() if not translated.get(m))
+    assert missing == []
+    for key, text in translated.items():
+        assert set(re.findall(r"\{(\w+)\}", key)) == set(re.findall(r"\{(\w+)\}", text)), key
