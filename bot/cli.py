@@ -13,11 +13,13 @@ from typing import Annotated
 
 import typer
 from pydantic import SecretStr, ValidationError
+from sqlalchemy.engine import make_url
 
 from bot.bootstrap import bootstrap
 from bot.core.clock import ManualClock, SystemClock
 from bot.core.i18n import messages
 from bot.core.render import topic_card
+from bot.logs import setup_logging
 from bot.settings import Settings
 from bot.store.engine import safe_url
 from bot.store.migrate import upgrade
@@ -46,8 +48,9 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _password(url: str) -> list[str]:
+    password = make_url(url).password
+    return [str(password)] if password else []
 
 
 def _plans(settings: Settings, lang: str) -> None:
@@ -106,8 +109,12 @@ def run() -> None:
             err=True,
         )
         raise typer.Exit(2)
-    typer.echo("The Telegram and Discord adapters are not part of this build yet; try: studybot demo", err=True)
-    raise typer.Exit(2)
+    secrets = [s.get_secret_value() for s in (settings.telegram_token, settings.discord_token) if s is not None]
+    secrets += _password(settings.database_url.get_secret_value())
+    setup_logging(settings.log_level, secrets)
+    from bot.runtime import serve
+
+    asyncio.run(serve(settings))
 
 
 @app.command()
@@ -116,7 +123,7 @@ def deliver(
 ) -> None:
     """Run one delivery pass and exit (for cron-style deployments and operations)."""
     settings = _settings()
-    _setup_logging(settings.log_level)
+    setup_logging(settings.log_level, _password(settings.database_url.get_secret_value()))
     instant = SystemClock().now()
     if now is not None:
         try:

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     database_url: SecretStr = SecretStr(DEFAULT_DATABASE)
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
+    # Off only where Telegram lifts its limits (paid broadcasts) or in benchmarks.
+    telegram_rate_limit: bool = True
     discord_token: SecretStr | None = None
     discord_api_url: str | None = None
     discord_gateway_url: str | None = None

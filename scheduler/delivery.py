@@ -14,7 +14,16 @@ from datetime import datetime, timedelta
 from bot.core import render
 from bot.core.i18n import messages
 from bot.core.model import Claim, DeliveryStatus, Subscription
-from bot.core.ports import ChatGateway, ChatMoved, ChatUnreachable, Clock, Store, TemporaryFailure, UnitOfWork
+from bot.core.ports import (
+    ChatGateway,
+    ChatMoved,
+    ChatUnreachable,
+    Clock,
+    SendUncertain,
+    Store,
+    TemporaryFailure,
+    UnitOfWork,
+)
 from curriculum.loader import Curriculum
 from scheduler.due import local_date, local_instant, next_due
 
@@ -29,6 +38,8 @@ class DeliveryPolicy:
     batch: int = 500
     retry_delay: timedelta = timedelta(minutes=2)
     max_attempts: int = 5
+    # A claim older than this was left by a process that stopped; another pass may take it over.
+    lease: timedelta = timedelta(minutes=10)
 
 
 @dataclass
@@ -39,6 +50,8 @@ class PassReport:
     skipped: int = 0
     deactivated: int = 0
     finished: int = 0
+    uncertain: int = 0
+    released: int = 0
 
 
 class DeliveryEngine:
@@ -57,18 +70,28 @@ class DeliveryEngine:
         self.curriculum = curriculum
         self.gateways = gateways
         self.policy = policy or DeliveryPolicy()
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Finish the send in flight, hand the rest of the pass back, and claim nothing more."""
+        self._stopping = True
 
     async def run_pass(self, now: datetime | None = None) -> PassReport:
         """Claim and send everything due by `now` (default: the clock's now)."""
         now = now or self.clock.now()
         report = PassReport()
-        while True:
+        while not self._stopping:
             claims = await self._claim_batch(now, report)
-            claims += await self.store.retryable_deliveries(now, self.policy.batch)
+            claims += await self.store.retryable_deliveries(now, self.policy.batch, self.policy.lease)
             if not claims:
                 break
             report.claimed += len(claims)
-            for claim in claims:
+            for index, claim in enumerate(claims):
+                if self._stopping:
+                    unsent = [c.delivery.id for c in claims[index:]]
+                    await self.store.release(unsent, now)
+                    report.released += len(unsent)
+                    break
                 await self._send(claim, now, report)
         return report
 
@@ -126,7 +149,16 @@ class DeliveryEngine:
         card = render.topic_card(m, self.curriculum.topic(delivery.plan_day, sub.language))
         await self.store.set_delivery_status(delivery.id, DeliveryStatus.SENDING, now)
         try:
-            message_id = await gateway.send(sub.address.chat_id, card)
+            try:
+                message_id = await gateway.send(sub.address.chat_id, card)
+            except ChatMoved as moved:
+                # A Telegram group became a supergroup: follow it, keep its history, and send there.
+                await self.store.move_chat(sub.address, moved.new_chat_id, now)
+                message_id = await gateway.send(moved.new_chat_id, card)
+        except SendUncertain as exc:
+            await self.store.set_delivery_status(delivery.id, DeliveryStatus.UNKNOWN, now, error=str(exc))
+            report.uncertain += 1
+            return
         except ChatUnreachable as exc:
             log.info("deactivating %s: %s", sub.address, exc)
             await self.store.set_delivery_status(delivery.id, DeliveryStatus.FAILED, now, error=str(exc))

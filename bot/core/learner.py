@@ -136,6 +136,19 @@ class Learners:
             await uow.commit()
         return sub
 
+    async def reactivate(self, address: Address) -> bool:
+        """Turn pushes back on for a chat the platform had cut off (an unblock, the bot re-added)."""
+        now = self.clock.now()
+        async with self.store.unit() as uow:
+            sub = await uow.subscription(address)
+            if sub is None or not sub.unreachable:
+                return False
+            sub = replace(sub, active=True, unreachable=False)
+            sub.next_due_at = self._next_due(sub, now, sub.last_pushed_date)
+            await uow.save_subscription(sub, now)
+            await uow.commit()
+        return True
+
     async def done(self, address: Address, user_id: str, user_name: str, plan_day: int | None, note: str = "") -> Done:
         now = self.clock.now()
         async with self.store.unit() as uow:

@@ -7,7 +7,7 @@ Implementations live beside the things they wrap: `bot.store` for storage, `bot.
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from bot.core.model import Address, Claim, Completion, Delivery, DeliveryStatus, Subscription
@@ -81,12 +81,21 @@ class Store(Protocol):
         """Record how sending a claimed delivery went (committed at once)."""
         ...
 
-    async def retryable_deliveries(self, now: datetime, limit: int) -> list[Claim]:
-        """Failed deliveries whose retry time has come, claimed again for this pass."""
+    async def retryable_deliveries(self, now: datetime, limit: int, lease: timedelta) -> list[Claim]:
+        """Claim again what is owed: failed deliveries whose retry time has come, and deliveries claimed more
+        than `lease` ago by a process that never tried them. Ones stuck mid-send become UNKNOWN."""
         ...
 
     async def deactivate(self, address: Address, now: datetime) -> None:
         """Stop pushing to a chat the platform says is gone or has blocked the bot."""
+        ...
+
+    async def move_chat(self, address: Address, new_chat_id: str, now: datetime) -> None:
+        """Keep a chat's subscription and history when the platform gives it a new id."""
+        ...
+
+    async def release(self, delivery_ids: list[int], now: datetime) -> None:
+        """Hand claimed but unsent deliveries back, so the next pass (of any process) sends them."""
         ...
 
     async def close(self) -> None:
@@ -110,6 +119,10 @@ class TemporaryFailure(Exception):
     """Sending failed for now (network, 5xx, rate limit after retries): try again on a later pass."""
 
 
+class SendUncertain(Exception):
+    """The platform may or may not have delivered (a timeout after sending): never resend, or it may show twice."""
+
+
 class ChatGateway(Protocol):
     """The outbound side of one platform."""
 
@@ -118,6 +131,6 @@ class ChatGateway(Protocol):
     async def send(self, chat_id: str, reply: Reply) -> str:
         """Send one reply to a chat and return the platform's message id.
 
-        Raises ChatUnreachable, ChatMoved or TemporaryFailure; nothing else for platform faults.
+        Raises ChatUnreachable, ChatMoved, TemporaryFailure or SendUncertain; nothing else for platform faults.
         """
         ...

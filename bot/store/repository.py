@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -187,20 +187,28 @@ class SqlStore:
             await session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(**values))
             await session.commit()
 
-    async def retryable_deliveries(self, now: datetime, limit: int) -> list[Claim]:
+    async def retryable_deliveries(self, now: datetime, limit: int, lease: timedelta) -> list[Claim]:
+        stale = now - lease
         async with self._sessions() as session:
+            # A process that died mid-send leaves SENDING rows: it may have delivered, so never resend those.
+            await session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.status == DeliveryStatus.SENDING.value, DeliveryRow.claimed_at <= stale)
+                .values(status=DeliveryStatus.UNKNOWN.value, error="the sending process stopped mid-send")
+            )
             rows = (
                 await session.execute(
                     select(DeliveryRow, SubscriptionRow)
                     .join(SubscriptionRow, DeliveryRow.subscription_id == SubscriptionRow.id)
                     .where(
-                        and_(
-                            DeliveryRow.status == DeliveryStatus.FAILED.value,
-                            DeliveryRow.retry_at <= now,
-                            SubscriptionRow.active.is_(True),
-                        )
+                        or_(
+                            and_(DeliveryRow.status == DeliveryStatus.FAILED.value, DeliveryRow.retry_at <= now),
+                            # Claimed by a process that died before trying: nothing went out, so send it.
+                            and_(DeliveryRow.status == DeliveryStatus.CLAIMED.value, DeliveryRow.claimed_at <= stale),
+                        ),
+                        SubscriptionRow.active.is_(True),
                     )
-                    .order_by(DeliveryRow.retry_at)
+                    .order_by(DeliveryRow.id)
                     .limit(limit)
                     .with_for_update(skip_locked=True, of=DeliveryRow)
                 )
@@ -210,6 +218,7 @@ class SqlStore:
                 delivery.status = DeliveryStatus.CLAIMED.value
                 delivery.attempts += 1
                 delivery.retry_at = None
+                delivery.claimed_at = now
                 claims.append(Claim(_delivery(delivery), _subscription(sub)))
             await session.commit()
             return claims
@@ -220,6 +229,32 @@ class SqlStore:
                 update(SubscriptionRow)
                 .where(SubscriptionRow.platform == address.platform, SubscriptionRow.chat_id == address.chat_id)
                 .values(active=False, unreachable=True, next_due_at=None, updated_at=now)
+            )
+            await session.commit()
+
+    async def move_chat(self, address: Address, new_chat_id: str, now: datetime) -> None:
+        async with self._sessions() as session:
+            taken = await session.scalar(
+                select(SubscriptionRow.id).where(
+                    SubscriptionRow.platform == address.platform, SubscriptionRow.chat_id == new_chat_id
+                )
+            )
+            if taken is None:
+                await session.execute(
+                    update(SubscriptionRow)
+                    .where(SubscriptionRow.platform == address.platform, SubscriptionRow.chat_id == address.chat_id)
+                    .values(chat_id=new_chat_id, updated_at=now)
+                )
+                await session.commit()
+
+    async def release(self, delivery_ids: list[int], now: datetime) -> None:
+        if not delivery_ids:
+            return
+        async with self._sessions() as session:
+            await session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id.in_(delivery_ids))
+                .values(status=DeliveryStatus.FAILED.value, retry_at=now, error="released at shutdown")
             )
             await session.commit()
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.bootstrap import App, bootstrap
 from bot.core.clock import ManualClock
 from bot.core.replies import TopicCard
@@ -166,3 +168,69 @@ async def test_pushes_stop_after_the_last_day(app: App, clock: ManualClock, curr
     report = await app.delivery.run_pass(last + DAY)
     assert report.sent == 0 and report.finished == 1
     assert (await app.delivery.run_pass(last + 2 * DAY)).claimed == 0
+
+
+class Crash(BaseException):
+    """Stands for the process dying (kill -9, power cut) in the middle of a send."""
+
+
+async def test_a_crash_mid_pass_neither_repeats_nor_loses_pushes(
+    app: App, settings: Settings, clock: ManualClock, curriculum: Curriculum
+) -> None:
+    for n in range(5):
+        await Chat(app, chat_id=str(10 + n), user_id=str(10 + n)).say("/subscribe 08:00 UTC")
+    crashing = RecordingGateway()
+    sent_before_crash = 2
+
+    async def send(chat_id: str, reply: object) -> str:
+        if len(crashing.sent) == sent_before_crash:
+            raise Crash  # the third send dies with the process: it may or may not have reached the chat
+        crashing.sent.append((chat_id, reply))  # type: ignore[arg-type]
+        return str(len(crashing.sent))
+
+    crashing.send = send  # type: ignore[method-assign]
+    app.gateways["test"] = crashing
+    due = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
+    with pytest.raises(Crash):
+        await app.delivery.run_pass(due)
+
+    restarted = await bootstrap(settings, clock=clock, curriculum=curriculum, migrate=False)
+    try:
+        after = RecordingGateway()
+        restarted.gateways["test"] = after
+        assert (await restarted.delivery.run_pass(due + timedelta(minutes=1))).sent == 0  # claims still leased
+        report = await restarted.delivery.run_pass(due + timedelta(minutes=11))
+    finally:
+        await restarted.close()
+    assert report.sent == 2  # the two never tried
+    chats_before = {c for c, _ in crashing.sent}
+    chats_after = {c for c, _ in after.sent}
+    assert not chats_before & chats_after
+    assert len(chats_before | chats_after) == 4  # the one cut off mid-send is not sent again
+
+
+async def test_stopping_releases_the_rest_of_the_pass_to_the_next_one(
+    app: App, settings: Settings, clock: ManualClock, curriculum: Curriculum
+) -> None:
+    for n in range(4):
+        await Chat(app, chat_id=str(20 + n), user_id=str(20 + n)).say("/subscribe 08:00 UTC")
+    gateway = RecordingGateway()
+    original = gateway.send
+
+    async def send_then_stop(chat_id: str, reply: object) -> str:
+        app.delivery.stop()  # SIGTERM arrives while the first push is in flight
+        return await original(chat_id, reply)  # type: ignore[arg-type]
+
+    gateway.send = send_then_stop  # type: ignore[method-assign]
+    app.gateways["test"] = gateway
+    due = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
+    report = await app.delivery.run_pass(due)
+    assert report.sent == 1 and report.released == 3
+
+    successor = await bootstrap(settings, clock=clock, curriculum=curriculum, migrate=False)
+    try:
+        after = gateway_for(successor)
+        assert (await successor.delivery.run_pass(due + timedelta(seconds=5))).sent == 3
+    finally:
+        await successor.close()
+    assert {c for c, _ in gateway.sent} | {c for c, _ in after.sent} == {"20", "21", "22", "23"}

@@ -1,0 +1,139 @@
+"""The inbound side of Telegram: updates from long polling become core calls, and replies go back out."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Chat, ChatMember, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.adapters.telegram.format import card_html, keyboard
+from bot.adapters.telegram.gateway import PLATFORM, TelegramGateway
+from bot.core.commands import Commands
+from bot.core.events import Incoming, Press
+from bot.core.model import Address, ChatKind
+from bot.core.ports import ChatMoved, ChatUnreachable, SendUncertain, TemporaryFailure
+from bot.core.replies import Reply
+
+log = logging.getLogger(__name__)
+
+GONE = (ChatMember.LEFT, ChatMember.BANNED)
+PRESENT = (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER)
+
+
+def chat_kind(chat: Chat) -> ChatKind:
+    if chat.type == Chat.PRIVATE:
+        return ChatKind.PRIVATE
+    return ChatKind.CHANNEL if chat.type == Chat.CHANNEL else ChatKind.GROUP
+
+
+def addressed_elsewhere(text: str, bot_username: str) -> bool:
+    """'/done@otherbot' in a group is meant for another bot: stay quiet."""
+    word = text.split(maxsplit=1)[0]
+    if not word.startswith("/") or "@" not in word:
+        return False
+    return word.split("@", 1)[1].lower() != bot_username.lower()
+
+
+class TelegramInbound:
+    """Registers PTB handlers that call the core and send its replies through the gateway."""
+
+    def __init__(self, commands: Commands, gateway: TelegramGateway) -> None:
+        self.commands = commands
+        self.gateway = gateway
+        self.learners = commands.learners
+
+    def install(self, application: Application) -> None:  # type: ignore[type-arg]
+        application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self.on_migrate))
+        application.add_handler(MessageHandler(filters.TEXT, self.on_message))
+        application.add_handler(CallbackQueryHandler(self.on_press))
+        application.add_handler(ChatMemberHandler(self.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+        application.add_error_handler(self.on_error)
+
+    async def reply(self, chat_id: int, replies: list[Reply] | tuple[Reply, ...]) -> None:
+        for reply in replies:
+            try:
+                await self.gateway.send(str(chat_id), reply)
+            except ChatUnreachable:
+                await self.learners.store.deactivate(Address(PLATFORM, str(chat_id)), self.learners.clock.now())
+                return
+            except (ChatMoved, TemporaryFailure, SendUncertain) as exc:
+                log.warning("reply to %s not sent: %s", chat_id, exc)
+                return
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+        if message is None or chat is None or user is None or message.text is None:
+            return
+        if addressed_elsewhere(message.text, context.bot.username):
+            return
+        incoming = Incoming(
+            Address(PLATFORM, str(chat.id)),
+            chat_kind(chat),
+            str(user.id),
+            user.first_name,
+            message.text,
+            user.language_code,
+        )
+        await self.reply(chat.id, await self.commands.handle(incoming))
+
+    async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query, chat = update.callback_query, update.effective_chat
+        if query is None or chat is None:
+            return
+        user = query.from_user
+        press = Press(
+            Address(PLATFORM, str(chat.id)),
+            chat_kind(chat),
+            str(user.id),
+            user.first_name,
+            query.data or "",
+            user.language_code,
+        )
+        answer = await self.commands.press(press)
+        await query.answer(answer.toast[:200])
+        if answer.card is not None and query.message is not None:
+            try:
+                await query.edit_message_text(
+                    card_html(answer.card), parse_mode=ParseMode.HTML, reply_markup=keyboard(answer.card.buttons)
+                )
+            except BadRequest as exc:
+                # "message is not modified" when two presses race; the chat already shows the right state.
+                log.info("card in %s not edited: %s", chat.id, exc.message)
+        await self.reply(chat.id, answer.replies)
+
+    async def on_my_chat_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        change = update.my_chat_member
+        if change is None:
+            return
+        chat = change.chat
+        address = Address(PLATFORM, str(chat.id))
+        old, new = change.old_chat_member.status, change.new_chat_member.status
+        if new in GONE:
+            log.info("bot removed from or blocked in %s; deactivating", chat.id)
+            await self.learners.store.deactivate(address, self.learners.clock.now())
+        elif new in PRESENT and old in GONE:
+            await self.learners.reactivate(address)
+
+    async def on_migrate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or message.migrate_to_chat_id is None:
+            return
+        old = Address(PLATFORM, str(message.chat.id))
+        await self.learners.store.move_chat(old, str(message.migrate_to_chat_id), self.learners.clock.now())
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        error = context.error
+        if isinstance(error, TelegramError):
+            log.warning("Telegram error while handling an update: %s", error)
+        else:
+            log.error("error while handling an update", exc_info=error)

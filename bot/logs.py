@@ -1,0 +1,43 @@
+"""Logging set-up with one rule enforced everywhere: secrets (bot tokens, passwords) never reach a log line."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+MASK = "***"
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces every known secret in a record's final text (httpx logs request URLs, which hold the token)."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        # Longest first, so a secret that contains another is masked whole.
+        self.secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        text = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        exc_text = record.exc_text or ""
+        for secret in self.secrets:
+            text = text.replace(secret, MASK)
+            exc_text = exc_text.replace(secret, MASK)
+        record.msg, record.args = text, None
+        record.exc_text = exc_text or None
+        return True
+
+
+def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
+    """Configure the root logger; every handler, present or added later by basicConfig, masks `secrets`."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redact = RedactSecrets(secrets)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redact)
+    # httpx logs every request at INFO, one line per message sent: keep that for DEBUG only.
+    logging.getLogger("httpx").setLevel(
+        logging.DEBUG if logging.getLogger().level <= logging.DEBUG else logging.WARNING
+    )

@@ -1,0 +1,35 @@
+"""Platform tests talk to fake servers over the wire; the store behind them is SQLite (the store contract
+itself is covered on both databases elsewhere)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.telegram import TelegramAdapter
+from bot.bootstrap import App
+from tests.fakes.telegram_server import FakeTelegram
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, sqlite_template: Path) -> str:
+    path = tmp_path / "studybot.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+async def telegram(app: App, tg: FakeTelegram) -> AsyncIterator[TelegramAdapter]:
+    adapter = TelegramAdapter(app, tg.token, tg.root, rate_limit=False, poll_timeout=1)
+    await adapter.start()
+    yield adapter
+    await adapter.stop()

@@ -1,0 +1,160 @@
+"""Telegram end to end: the real python-telegram-bot client against a fake Bot API server on 127.0.0.1."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.adapters.telegram import TelegramAdapter
+from bot.bootstrap import App
+from bot.core.clock import ManualClock
+from tests.fakes.telegram_server import Call, FakeTelegram
+
+ADA = 4242
+GROUP = -100777
+
+
+def text_of(call: Call) -> str:
+    return str(call.params.get("text") or call.params.get("caption") or "")
+
+
+def buttons(call: Call) -> list[str]:
+    markup: Any = call.params.get("reply_markup") or {}
+    return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
+
+
+async def say(tg: FakeTelegram, text: str, chat_id: int = ADA, **kw: Any) -> Call:
+    """Send a command and return the bot's first message in answer."""
+    tg.send_command(chat_id, text, user_id=kw.pop("user_id", ADA), first_name=kw.pop("first_name", "Ada"), **kw)
+    return await tg.wait_for_call("sendMessage", chat_id=chat_id)
+
+
+async def test_commands_are_registered_in_both_languages(telegram: TelegramAdapter, tg: FakeTelegram) -> None:
+    english = {c["command"]: c["description"] for c in tg.commands()}
+    chinese = {c["command"]: c["description"] for c in tg.commands(language_code="zh")}
+    assert {"start", "help", "subscribe", "done", "progress", "settings"} <= set(english)
+    assert english.keys() == chinese.keys()
+    assert english["done"] != chinese["done"] and "打卡" in chinese["done"]
+
+
+async def test_dm_from_start_to_the_next_days_push(
+    app: App, telegram: TelegramAdapter, tg: FakeTelegram, clock: ManualClock
+) -> None:
+    welcome = await say(tg, "/start")
+    assert "studybot" in text_of(welcome) and buttons(welcome) == ["subscribe"]
+    confirmation = await say(tg, "/subscribe 08:30 Asia/Shanghai")
+    assert "Subscribed" in text_of(confirmation)
+    card = await tg.wait_for_call("sendMessage", chat_id=ADA)
+    assert card.params["parse_mode"] == "HTML"
+    assert "<b>📅 Day 1/140 · Week 1:" in text_of(card) and buttons(card) == ["done:1"]
+
+    report = await app.delivery.run_pass(datetime(2026, 3, 3, 0, 30, tzinfo=UTC))  # 08:30 next day
+    assert report.sent == 1
+    push = await tg.wait_for_call("sendMessage", chat_id=ADA)
+    assert "Day 2/140" in text_of(push) and buttons(push) == ["done:2"]
+
+
+async def test_done_by_button_edits_the_card_and_by_command_keeps_the_streak(
+    app: App, telegram: TelegramAdapter, tg: FakeTelegram, clock: ManualClock
+) -> None:
+    await say(tg, "/subscribe 08:00 UTC")
+    card = await tg.wait_for_call("sendMessage", chat_id=ADA)
+    message_id = tg.messages(ADA)[-1]["message_id"]
+    tg.press_button(ADA, message_id, "done:1", user_id=ADA, first_name="Ada")
+    answer = await tg.wait_for_call("answerCallbackQuery")
+    assert "Day 1 done" in str(answer.params.get("text"))
+    edit = await tg.wait_for_call("editMessageText", chat_id=ADA)
+    assert "Done" in text_of(edit) and not buttons(edit)
+    assert tg.message(ADA, message_id)["reply_markup"] in (None, {})
+    assert card.params["reply_markup"]
+
+    for day in range(2, 5):
+        clock.advance(timedelta(days=1))
+        reply = await say(tg, "/done")
+        assert f"Day {day} done" in text_of(reply) and f"Streak: {day} days" in text_of(reply)
+    progress = tg.send_command(ADA, "/progress", user_id=ADA)
+    assert progress
+    photo = await tg.wait_for_call("sendPhoto", chat_id=ADA)
+    assert photo.params["photo"].data.startswith(b"\x89PNG")
+    assert "Done 4/140" in text_of(photo)
+
+
+async def test_group_commands_addressed_to_the_bot_work_and_others_are_ignored(
+    app: App, telegram: TelegramAdapter, tg: FakeTelegram
+) -> None:
+    tg.set_chat(GROUP, type="supergroup", title="Study group")
+    reply = await say(tg, "/subscribe@studybot_test 20:00 Europe/London", chat_id=GROUP)
+    assert "Subscribed" in text_of(reply)
+    await tg.wait_for_call("sendMessage", chat_id=GROUP)  # the day 1 card
+    tg.send_command(GROUP, "/done@someotherbot", user_id=7, first_name="Bo")
+    tg.send_text(GROUP, "morning all", user_id=7, first_name="Bo")
+    reply = await say(tg, "/done@studybot_test", chat_id=GROUP, user_id=7, first_name="Bo")
+    assert "Day 1 done" in text_of(reply)
+    assert len(tg.calls_of("sendMessage")) == 3  # nothing answered the other bot's command or the chatter
+
+
+async def test_bad_input_gets_a_reply_in_the_users_language(telegram: TelegramAdapter, tg: FakeTelegram) -> None:
+    reply = await say(tg, "/time 25:99", language_code="zh-hans")
+    assert "不是有效的时间" in text_of(reply)
+    reply = await say(tg, "/frobnicate", language_code="en")
+    assert "I don't know /frobnicate" in text_of(reply)
+
+
+async def test_two_processes_passing_at_once_push_each_chat_once(
+    app: App, telegram: TelegramAdapter, tg: FakeTelegram, settings: Any, curriculum: Any, clock: ManualClock
+) -> None:
+    from bot.bootstrap import bootstrap
+
+    for n in range(20):
+        tg.send_command(1000 + n, "/subscribe 09:00 UTC", user_id=1000 + n)
+    await tg.wait_until(lambda: len(tg.calls_of("sendMessage")) >= 40, timeout=20)
+    other = await bootstrap(settings, clock=clock, curriculum=curriculum, migrate=False)
+    second = TelegramAdapter(other, tg.token, tg.root, rate_limit=False)
+    other.gateways["telegram"] = second.gateway
+    try:
+        await second.application.initialize()
+        due = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+        import asyncio
+
+        reports = await asyncio.gather(app.delivery.run_pass(due), other.delivery.run_pass(due))
+    finally:
+        await second.application.shutdown()
+        await other.close()
+    assert sum(r.sent for r in reports) == 20
+    pushes = [c for c in tg.calls_of("sendMessage") if "Day 2/140" in text_of(c)]
+    assert sorted(int(c.params["chat_id"]) for c in pushes) == list(range(1000, 1020))
+
+
+async def test_pushes_over_dst_weekends_arrive_at_local_time(
+    app: App, telegram: TelegramAdapter, tg: FakeTelegram, clock: ManualClock
+) -> None:
+    cases = {5001: ("America/New_York", datetime(2026, 3, 6, 15, tzinfo=UTC)),
+             5002: ("Europe/London", datetime(2026, 10, 23, 12, tzinfo=UTC))}  # fmt: skip
+    for chat_id, (zone, start) in cases.items():
+        clock.set(start)
+        await say(tg, f"/subscribe 07:00 {zone}", chat_id=chat_id, user_id=chat_id)
+        await tg.wait_for_call("sendMessage", chat_id=chat_id)
+        instant = start
+        local_times = []
+        for _ in range(4 * 24 * 4):  # every 15 minutes for four days
+            instant += timedelta(minutes=15)
+            if (await app.delivery.run_pass(instant)).sent:
+                local_times.append(instant.astimezone(ZoneInfo(zone)).strftime("%a %H:%M %Z"))
+        assert [t.split()[1] for t in local_times] == ["07:00"] * 4, local_times
+        assert len({t.split()[2] for t in local_times}) == 2, local_times  # both sides of the change
+        pushes = [c for c in tg.calls_of("sendMessage") if str(c.params["chat_id"]) == str(chat_id)]
+        assert [text_of(c).count("Day ") for c in pushes[-4:]] == [1, 1, 1, 1]
+
+
+async def test_catch_up_after_downtime(app: App, telegram: TelegramAdapter, tg: FakeTelegram) -> None:
+    await say(tg, "/subscribe 08:00 UTC")
+    await tg.wait_for_call("sendMessage", chat_id=ADA)
+    # Down from before 08:00 on the 3rd until 13:00: five hours late, inside the six-hour grace.
+    assert (await app.delivery.run_pass(datetime(2026, 3, 3, 13, 0, tzinfo=UTC))).sent == 1
+    # Down all of the 4th, back at 18:00: ten hours late, skipped; the next push is the 5th's.
+    late = await app.delivery.run_pass(datetime(2026, 3, 4, 18, 0, tzinfo=UTC))
+    assert late.sent == 0 and late.skipped == 1
+    assert (await app.delivery.run_pass(datetime(2026, 3, 5, 8, 0, tzinfo=UTC))).sent == 1
+    days = [text_of(c).split("Day ", 1)[1].split("/", 1)[0] for c in tg.calls_of("sendMessage")[2:]]
+    assert days == ["2", "4"]

@@ -1,0 +1,53 @@
+"""`studybot run` as a real process against the fake Bot API: it serves, stops on SIGTERM, and never logs
+the token."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from tests.fakes.telegram_server import FakeTelegram
+
+TOKEN = "987654:AAHsecret-Token_value-0123456789abcdef"
+
+
+async def test_run_serves_stops_on_sigterm_and_redacts_the_token(tmp_path: Path) -> None:
+    log_path = tmp_path / "studybot.log"
+    async with FakeTelegram(token=TOKEN) as tg:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("STUDYBOT_")}
+        env.update(
+            STUDYBOT_TELEGRAM_TOKEN=TOKEN,
+            STUDYBOT_TELEGRAM_API_URL=tg.root,
+            STUDYBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}",
+            STUDYBOT_LOG_LEVEL="DEBUG",
+            STUDYBOT_DELIVERY_INTERVAL_SECONDS="1",
+        )
+        with log_path.open("wb") as log:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", env=env, stdout=log, stderr=log, cwd=tmp_path
+            )
+            try:
+                await tg.wait_for_call("getUpdates", timeout=30)
+                tg.send_command(31337, "/subscribe 07:30 Europe/London", user_id=31337, first_name="Ann")
+                reply = await tg.wait_for_call("sendMessage", chat_id=31337, timeout=10)
+                assert "Subscribed" in str(reply.params["text"])
+                await tg.wait_for_call("sendMessage", chat_id=31337, timeout=10)  # the day 1 card
+                started = time.monotonic()
+                process.send_signal(signal.SIGTERM)
+                code = await asyncio.wait_for(process.wait(), timeout=15)
+            finally:
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
+    stopped_in = time.monotonic() - started
+    output = log_path.read_text(encoding="utf-8", errors="replace")
+    assert code == 0, output[-2000:]
+    assert stopped_in < 10
+    assert "getUpdates" in output  # httpx logged request URLs at DEBUG...
+    assert TOKEN not in output  # ...with the token masked
+    assert TOKEN.split(":", 1)[1] not in output
+    assert "/bot***/" in output
