@@ -95,9 +95,9 @@ class ConsoleChat:
     async def press(self, button: Button) -> None:
         press = Press(self.address, ChatKind.PRIVATE, CHAT_ID, self.user_name, button.action, self.hint)
         answer = await self.app.commands.press(press)
-        self.write(f"» {answer.toast}")
-        if answer.card is not None:
-            self.gateway.show(answer.card)
+        # A chat app edits the card in place; in a terminal the toast says the same without reprinting it.
+        if answer.toast:
+            self.write(f"» {answer.toast}")
         for reply in answer.replies:
             self.gateway.show(reply)
 

@@ -60,11 +60,13 @@ class Commands:
         try:
             if verb == "done" and arg.isdigit():
                 return await self._press_done(press, m, int(arg))
-            if verb == "subscribe":
+            if verb in ("subscribe", "week"):
+                # These buttons are shortcuts for typing the command.
                 typed = Incoming(
-                    press.address, press.kind, press.user_id, press.user_name, "/subscribe", press.language_hint
+                    press.address, press.kind, press.user_id, press.user_name, f"/{verb}", press.language_hint
                 )
-                return ButtonAnswer(m._("Subscribed ✅"), replies=tuple(await self.handle(typed)))
+                toast = m._("Subscribed ✅") if verb == "subscribe" else ""
+                return ButtonAnswer(toast, replies=tuple(await self.handle(typed)))
         except Exception:
             log.exception("button %r failed in %s", press.action, press.address)
             return ButtonAnswer(_sorry(m))

@@ -44,7 +44,8 @@ def topic_card(m: Messages, topic: Topic, *, done: bool = False, buttons: bool =
         footer = m._("✅ Done. Well played!")
     else:
         footer = m._("When you have finished, press the button or send /done.")
-        keys = (Button(m._("✅ Done"), done_action(topic.plan_day)),) if buttons else ()
+        if buttons:
+            keys = (Button(m._("✅ Done"), done_action(topic.plan_day)), Button(m._("🗓 This week"), "week"))
     return TopicCard(topic.plan_day, heading, f"{KIND_MARK[day.kind]} {day.title}", tuple(sections), footer, keys)
 
 

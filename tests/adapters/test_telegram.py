@@ -47,12 +47,12 @@ async def test_dm_from_start_to_the_next_days_push(
     assert "Subscribed" in text_of(confirmation)
     card = await tg.wait_for_call("sendMessage", chat_id=ADA)
     assert card.params["parse_mode"] == "HTML"
-    assert "<b>📅 Day 1/140 · Week 1:" in text_of(card) and buttons(card) == ["done:1"]
+    assert "<b>📅 Day 1/140 · Week 1:" in text_of(card) and buttons(card) == ["done:1", "week"]
 
     report = await app.delivery.run_pass(datetime(2026, 3, 3, 0, 30, tzinfo=UTC))  # 08:30 next day
     assert report.sent == 1
     push = await tg.wait_for_call("sendMessage", chat_id=ADA)
-    assert "Day 2/140" in text_of(push) and buttons(push) == ["done:2"]
+    assert "Day 2/140" in text_of(push) and buttons(push) == ["done:2", "week"]
 
 
 async def test_done_by_button_edits_the_card_and_by_command_keeps_the_streak(
@@ -158,3 +158,21 @@ async def test_catch_up_after_downtime(app: App, telegram: TelegramAdapter, tg: 
     assert (await app.delivery.run_pass(datetime(2026, 3, 5, 8, 0, tzinfo=UTC))).sent == 1
     days = [text_of(c).split("Day ", 1)[1].split("/", 1)[0] for c in tg.calls_of("sendMessage")[2:]]
     assert days == ["2", "4"]
+
+
+async def test_a_slow_chat_does_not_hold_up_others_and_each_chat_keeps_its_order(app: App, tg: FakeTelegram) -> None:
+    adapter = TelegramAdapter(app, tg.token, tg.root, rate_limit=True, poll_timeout=1)
+    await adapter.start()
+    try:
+        # Two replies to one chat: the per-chat pacer holds the second for about a second.
+        tg.send_command(ADA, "/subscribe 08:00 UTC", user_id=ADA)
+        tg.send_command(ADA, "/done", user_id=ADA)
+        tg.send_command(777, "/help", user_id=777)
+        other = await tg.wait_for_call("sendMessage", chat_id=777)
+        ada = [c for c in tg.calls_of("sendMessage") if str(c.params["chat_id"]) == str(ADA)]
+        assert len(ada) < 3 and other  # /help was answered while ADA's replies were still being paced
+        await tg.wait_until(lambda: len(tg.messages(ADA)) >= 3, timeout=10)
+        replies = [m["text"] for m in tg.messages(ADA)]
+        assert "Subscribed" in replies[0] and "Day 1/140" in replies[1] and "Day 1 done" in replies[2]
+    finally:
+        await adapter.stop()

@@ -19,7 +19,7 @@ async def test_subscribe_confirms_and_sends_day_one(app: App) -> None:
     card = replies[1]
     assert isinstance(card, TopicCard) and card.plan_day == 1
     assert "Day 1/140" in card.heading
-    assert [b.action for b in card.buttons] == ["done:1"]
+    assert [b.action for b in card.buttons] == ["done:1", "week"]
     settings = await chat.say("/settings")
     # START is 2026-03-02 00:00 UTC = 08:00 in Shanghai; day 1 went out now, so the next push is tomorrow.
     assert "Next push: 2026-03-03 08:30" in settings
@@ -197,3 +197,10 @@ async def test_unsubscribe_then_resume_where_you_left_off(app: App, clock: Manua
     # Only day 1 was pushed before the break: the learner picks up at day 2, not at the calendar's day 12.
     cards = [r for r in replies if isinstance(r, TopicCard)]
     assert cards and cards[0].plan_day == 2
+
+
+async def test_week_button_shows_the_week(app: App) -> None:
+    chat = Chat(app)
+    await chat.say("/subscribe")
+    answer = await chat.press("week")
+    assert "Week 1/20" in text_of(answer.replies[0]) and "👉 Day 1" in text_of(answer.replies[0])

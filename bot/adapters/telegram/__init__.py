@@ -14,6 +14,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.adapters.telegram.gateway import PLATFORM, ChatPacer, TelegramGateway
 from bot.adapters.telegram.inbound import TelegramInbound
+from bot.adapters.telegram.ordering import PerChatOrder
 from bot.bootstrap import App
 from bot.core.handlers import COMMANDS
 from bot.core.i18n import LANGUAGES, messages
@@ -35,7 +36,7 @@ class TelegramAdapter:
         root = api_url.rstrip("/")
         builder: Any = ApplicationBuilder().token(token).base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
         # PTB's builder types each step's generics; None (no JobQueue: we schedule ourselves) is documented.
-        builder = builder.job_queue(None)
+        builder = builder.job_queue(None).concurrent_updates(PerChatOrder())
         if rate_limit:
             # Telegram counts 30 msg/s and 20/min per group over sliding windows, so space messages evenly
             # (a bucket that allows a 30-message burst earns 429s). ChatPacer adds 1/s per chat.
