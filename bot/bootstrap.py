@@ -49,4 +49,4 @@ async def bootstrap(
     gateways: dict[str, ChatGateway] = {}
     policy = DeliveryPolicy(grace=timedelta(hours=settings.catchup_grace_hours))
     delivery = DeliveryEngine(store, clock, curriculum, gateways, policy)
-    return App(settings, clock, store, curriculum, learners, Commands(learners), delivery, gateways)
+    return App(settings, clock, store, curriculum, learners, Commands(learners, gateways), delivery, gateways)

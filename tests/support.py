@@ -27,6 +27,10 @@ class RecordingGateway:
     sent: list[tuple[str, Reply]] = field(default_factory=list)
     unreachable: set[str] = field(default_factory=set)
     failing: int = 0
+    admins: set[tuple[str, str]] = field(default_factory=set)  # (chat_id, user_id)
+
+    async def is_admin(self, chat_id: str, user_id: str) -> bool:
+        return (chat_id, user_id) in self.admins
 
     async def send(self, chat_id: str, reply: Reply) -> str:
         if chat_id in self.unreachable:

@@ -38,6 +38,9 @@ class ConsoleGateway:
         self.show(reply, pushed=True)
         return str(next(self._ids))
 
+    async def is_admin(self, chat_id: str, user_id: str) -> bool:
+        return True  # the terminal is a DM with yourself
+
     def show(self, reply: Reply, *, pushed: bool = False) -> None:
         if pushed:
             self.write("📬 ─── daily push ───")

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 
 from bot.core import render
 from bot.core.events import Context, Incoming, Press
 from bot.core.handlers import HANDLERS
 from bot.core.i18n import Messages, language_from_hint, messages
 from bot.core.learner import DoneOutcome, Learners
-from bot.core.model import ChatKind, Subscription
+from bot.core.model import Address, ChatKind, Subscription
 from bot.core.parsing import split_command
+from bot.core.ports import ChatGateway
 from bot.core.replies import ButtonAnswer, Reply, TextReply
 
 log = logging.getLogger(__name__)
@@ -23,9 +25,18 @@ def _sorry(m: Messages) -> str:
 class Commands:
     """What every adapter calls: `handle` for a typed message, `press` for a button."""
 
-    def __init__(self, learners: Learners) -> None:
+    def __init__(self, learners: Learners, gateways: Mapping[str, ChatGateway] | None = None) -> None:
         self.learners = learners
         self.curriculum = learners.curriculum
+        # The same mapping the adapters fill as they start: admin checks go to the platform's gateway.
+        self.gateways: Mapping[str, ChatGateway] = gateways if gateways is not None else {}
+
+    def _admin_check(self, address: Address, user_id: str) -> Callable[[], Awaitable[bool]]:
+        async def check() -> bool:
+            gateway = self.gateways.get(address.platform)
+            return gateway is not None and await gateway.is_admin(address.chat_id, user_id)
+
+        return check
 
     @staticmethod
     def language(sub: Subscription | None, hint: str | None) -> str:
@@ -34,7 +45,8 @@ class Commands:
     async def handle(self, incoming: Incoming) -> list[Reply]:
         command = split_command(incoming.text)
         sub = await self.learners.chat(incoming.address)
-        ctx = Context(incoming, sub, messages(self.language(sub, incoming.language_hint)))
+        m = messages(self.language(sub, incoming.language_hint))
+        ctx = Context(incoming, sub, m, self._admin_check(incoming.address, incoming.user_id))
         if command is None:
             # In a group people talk to each other; answering every line would be noise.
             if incoming.kind is ChatKind.PRIVATE:
@@ -63,7 +75,14 @@ class Commands:
             if verb in ("subscribe", "week"):
                 # These buttons are shortcuts for typing the command.
                 typed = Incoming(
-                    press.address, press.kind, press.user_id, press.user_name, f"/{verb}", press.language_hint
+                    press.address,
+                    press.kind,
+                    press.user_id,
+                    press.user_name,
+                    f"/{verb}",
+                    press.language_hint,
+                    press.is_admin,
+                    press.chat_title,
                 )
                 toast = m._("Subscribed ✅") if verb == "subscribe" else ""
                 return ButtonAnswer(toast, replies=tuple(await self.handle(typed)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.core.i18n import Messages
@@ -19,6 +20,10 @@ class Incoming:
     user_name: str
     text: str
     language_hint: str | None = None
+    # Whether the sender administers this group, when the platform says so with the event (Discord);
+    # None means "ask the platform's gateway if a command needs to know" (Telegram).
+    is_admin: bool | None = None
+    chat_title: str = ""
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,8 @@ class Press:
     user_name: str
     action: str
     language_hint: str | None = None
+    is_admin: bool | None = None
+    chat_title: str = ""
 
 
 @dataclass
@@ -40,8 +47,21 @@ class Context:
     incoming: Incoming
     sub: Subscription | None
     m: Messages
+    admin_check: Callable[[], Awaitable[bool]]
     args: str = ""
     replies: list[Reply] = field(default_factory=list)
+
+    @property
+    def in_group(self) -> bool:
+        return self.incoming.kind is not ChatKind.PRIVATE
+
+    async def is_admin(self) -> bool:
+        """May this person change the chat's subscription? Always, in their own DM."""
+        if not self.in_group:
+            return True
+        if self.incoming.is_admin is not None:
+            return self.incoming.is_admin
+        return await self.admin_check()
 
     def say(self, text: str, *buttons: Button) -> None:
         self.replies.append(TextReply(text, tuple(buttons)))

@@ -39,6 +39,18 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 )
 
 
+def admin_only(handler: Handler) -> Handler:
+    """In a group, only its admins may change the group's subscription; in a DM the person always may."""
+
+    async def guarded(learners: Learners, ctx: Context) -> None:
+        if not await ctx.is_admin():
+            ctx.say(ctx.m._("Only this group's admins can change its subscription and settings."))
+            return
+        await handler(learners, ctx)
+
+    return guarded
+
+
 async def start(learners: Learners, ctx: Context) -> None:
     m = ctx.m
     if ctx.sub is not None and ctx.sub.unreachable:
@@ -271,11 +283,11 @@ async def settings(learners: Learners, ctx: Context) -> None:
 HANDLERS: dict[str, Handler] = {
     "start": start,
     "help": help_,
-    "subscribe": subscribe,
-    "unsubscribe": unsubscribe,
-    "time": set_time,
-    "timezone": set_zone,
-    "lang": set_language,
+    "subscribe": admin_only(subscribe),
+    "unsubscribe": admin_only(unsubscribe),
+    "time": admin_only(set_time),
+    "timezone": admin_only(set_zone),
+    "lang": admin_only(set_language),
     "today": today,
     "week": week,
     "done": done,

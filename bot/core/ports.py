@@ -134,3 +134,7 @@ class ChatGateway(Protocol):
         Raises ChatUnreachable, ChatMoved, TemporaryFailure or SendUncertain; nothing else for platform faults.
         """
         ...
+
+    async def is_admin(self, chat_id: str, user_id: str) -> bool:
+        """Whether the user administers the group (as the platform defines it); False if unsure."""
+        ...

@@ -84,6 +84,9 @@ async def test_group_commands_addressed_to_the_bot_work_and_others_are_ignored(
     app: App, telegram: TelegramAdapter, tg: FakeTelegram
 ) -> None:
     tg.set_chat(GROUP, type="supergroup", title="Study group")
+    refused = await say(tg, "/subscribe@studybot_test 20:00 Europe/London", chat_id=GROUP, user_id=7)
+    assert "Only this group's admins" in text_of(refused)
+    tg.set_member_status(GROUP, ADA, "administrator")
     reply = await say(tg, "/subscribe@studybot_test 20:00 Europe/London", chat_id=GROUP)
     assert "Subscribed" in text_of(reply)
     await tg.wait_for_call("sendMessage", chat_id=GROUP)  # the day 1 card
@@ -91,7 +94,7 @@ async def test_group_commands_addressed_to_the_bot_work_and_others_are_ignored(
     tg.send_text(GROUP, "morning all", user_id=7, first_name="Bo")
     reply = await say(tg, "/done@studybot_test", chat_id=GROUP, user_id=7, first_name="Bo")
     assert "Day 1 done" in text_of(reply)
-    assert len(tg.calls_of("sendMessage")) == 3  # nothing answered the other bot's command or the chatter
+    assert len(tg.calls_of("sendMessage")) == 4  # nothing answered the other bot's command or the chatter
 
 
 async def test_bad_input_gets_a_reply_in_the_users_language(telegram: TelegramAdapter, tg: FakeTelegram) -> None:

@@ -23,6 +23,8 @@ def text_of(call: Call) -> str:
 
 
 async def subscribe(tg: FakeTelegram, chat_id: int = ADA, chat_type: str = "private") -> None:
+    if chat_type != "private":
+        tg.set_member_status(chat_id, ADA, "creator")
     tg.send_command(chat_id, "/subscribe 08:00 UTC", user_id=ADA, chat_type=chat_type)
     await tg.wait_for_call("sendMessage", chat_id=chat_id)
     await tg.wait_for_call("sendMessage", chat_id=chat_id)  # the day 1 card

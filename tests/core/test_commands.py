@@ -204,3 +204,21 @@ async def test_week_button_shows_the_week(app: App) -> None:
     await chat.say("/subscribe")
     answer = await chat.press("week")
     assert "Week 1/20" in text_of(answer.replies[0]) and "👉 Day 1" in text_of(answer.replies[0])
+
+
+async def test_only_group_admins_change_the_group(app: App) -> None:
+    from bot.core.model import ChatKind
+    from tests.support import RecordingGateway
+
+    gateway = RecordingGateway()
+    app.gateways["test"] = gateway
+    member = Chat(app, chat_id="-9", user_id="1", kind=ChatKind.GROUP)
+    admin = Chat(app, chat_id="-9", user_id="2", kind=ChatKind.GROUP)
+    gateway.admins.add(("-9", "2"))
+    assert "Only this group's admins" in await member.say("/subscribe 08:00 UTC")
+    assert "not subscribed" in await member.say("/settings")
+    assert "Subscribed" in await admin.say("/subscribe 08:00 UTC")
+    for command in ("/time 09:00", "/timezone Asia/Tokyo", "/lang zh", "/unsubscribe"):
+        assert "Only this group's admins" in await member.say(command)
+    assert "Daily time: 08:00" in await member.say("/settings")
+    assert "Day 1 done" in await member.say("/done")  # every member marks their own progress

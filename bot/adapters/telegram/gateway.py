@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
 from datetime import timedelta
 
 from aiolimiter import AsyncLimiter
-from telegram import Bot, Message
+from telegram import Bot, ChatMember, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.adapters.telegram.format import CAPTION_LIMIT, card_html, clip, keyboard, text_html
 from bot.core.ports import ChatMoved, ChatUnreachable, SendUncertain, TemporaryFailure
@@ -19,6 +20,7 @@ from bot.core.replies import PictureReply, Reply, TextReply, TopicCard
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
+ADMIN_CACHE_SECONDS = 60.0
 # Bad requests that mean the chat itself is gone, not that our message was wrong.
 GONE = ("chat not found", "user is deactivated", "bot was kicked", "not enough rights", "have no rights")
 
@@ -54,6 +56,24 @@ class TelegramGateway:
         self.pacer = pacer
         self.attempts = attempts
         self.backoff = backoff
+        # (chat, user) -> (is admin, valid until): admin lists change rarely, and commands come in bursts.
+        self._admins: dict[tuple[str, str], tuple[bool, float]] = {}
+
+    async def is_admin(self, chat_id: str, user_id: str) -> bool:
+        key = (chat_id, user_id)
+        cached = self._admins.get(key)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        try:
+            member = await self.bot.get_chat_member(int(chat_id), int(user_id))
+        except TelegramError as exc:
+            log.warning("could not check admin rights in %s: %s", chat_id, exc)
+            return False
+        answer = member.status in (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
+        self._admins[key] = (answer, time.monotonic() + ADMIN_CACHE_SECONDS)
+        if len(self._admins) > 10_000:
+            self._admins.clear()
+        return answer
 
     async def send(self, chat_id: str, reply: Reply) -> str:
         for attempt in range(1, self.attempts + 1):
