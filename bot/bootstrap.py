@@ -16,6 +16,7 @@ from bot.store.migrate import upgrade
 from bot.store.repository import SqlStore
 from curriculum.loader import Curriculum, load_curriculum
 from scheduler.delivery import DeliveryEngine, DeliveryPolicy
+from scheduler.live import LiveBoard
 
 
 @dataclass
@@ -29,6 +30,7 @@ class App:
     learners: Learners
     commands: Commands
     delivery: DeliveryEngine
+    live: LiveBoard
     # Adapters add their outbound side here as they start; the delivery engine reads it on every send.
     gateways: dict[str, ChatGateway] = field(default_factory=dict)
 
@@ -49,4 +51,7 @@ async def bootstrap(
     gateways: dict[str, ChatGateway] = {}
     policy = DeliveryPolicy(grace=timedelta(hours=settings.catchup_grace_hours))
     delivery = DeliveryEngine(store, clock, curriculum, gateways, policy)
-    return App(settings, clock, store, curriculum, learners, Commands(learners, gateways), delivery, gateways)
+    live = LiveBoard(store, curriculum, gateways)
+    learners.group_changed.append(live.touch)
+    commands = Commands(learners, gateways)
+    return App(settings, clock, store, curriculum, learners, commands, delivery, live, gateways)

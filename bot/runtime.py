@@ -40,7 +40,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         )
     if settings.discord_token is not None:
         log.warning("STUDYBOT_DISCORD_TOKEN is set, but the Discord adapter is not in this build yet")
-    runner = DeliveryRunner(app.delivery, settings.delivery_interval_seconds)
+    runner = DeliveryRunner(app.delivery, settings.delivery_interval_seconds, app.live, settings.live_edit_seconds)
     started: list[Adapter] = []
     try:
         for adapter in adapters:

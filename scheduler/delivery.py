@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.core import render
 from bot.core.i18n import messages
-from bot.core.model import Claim, DeliveryStatus, Subscription
+from bot.core.model import ChatKind, Claim, DeliveryStatus, Subscription
 from bot.core.ports import (
     ChatGateway,
     ChatMoved,
@@ -25,7 +25,9 @@ from bot.core.ports import (
     UnitOfWork,
 )
 from curriculum.loader import Curriculum
+from curriculum.schema import DAYS_PER_WEEK
 from scheduler.due import local_date, local_instant, next_due
+from scheduler.summary import weekly_summary
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +148,11 @@ class DeliveryEngine:
             await self._failed(claim, now, report, f"no running gateway for {sub.address.platform}")
             return
         m = messages(sub.language)
-        card = render.topic_card(m, self.curriculum.topic(delivery.plan_day, sub.language))
+        group = sub.kind is not ChatKind.PRIVATE
+        topic = self.curriculum.topic(delivery.plan_day, sub.language)
+        card = render.topic_card(m, topic, done_by=[] if group else None)
+        if group and delivery.plan_day > 1 and (delivery.plan_day - 1) % DAYS_PER_WEEK == 0:
+            await self._wrap_up_week(gateway, sub, (delivery.plan_day - 1) // DAYS_PER_WEEK, now)
         await self.store.set_delivery_status(delivery.id, DeliveryStatus.SENDING, now)
         try:
             try:
@@ -170,6 +176,22 @@ class DeliveryEngine:
             return
         await self.store.set_delivery_status(delivery.id, DeliveryStatus.SENT, now, message_id=message_id)
         report.sent += 1
+
+    async def _wrap_up_week(self, gateway: ChatGateway, sub: Subscription, week: int, now: datetime) -> None:
+        """The group's weekly summary, sent once (claimed first) just before the next week's first topic."""
+        assert sub.id is not None
+        async with self.store.unit() as uow:
+            if not await uow.claim_summary(sub.id, week, now):
+                return
+            completions = await uow.chat_completions(sub.id)
+            await uow.commit()
+        for reply in weekly_summary(sub, week, completions, local_date(now, sub.zone), self.curriculum):
+            try:
+                await gateway.send(sub.address.chat_id, reply)
+            except (ChatUnreachable, ChatMoved, TemporaryFailure, SendUncertain) as exc:
+                # The week's topic matters more than its summary: note it and go on to the push.
+                log.warning("weekly summary for %s not sent: %s", sub.address, exc)
+                return
 
     async def _failed(self, claim: Claim, now: datetime, report: PassReport, error: str) -> None:
         attempts = claim.delivery.attempts + 1

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from scheduler.delivery import DeliveryEngine
+from scheduler.live import LiveBoard
 
 log = logging.getLogger(__name__)
 
@@ -16,9 +17,13 @@ log = logging.getLogger(__name__)
 class DeliveryRunner:
     """Starts the periodic pass; `stop` lets the pass in flight finish its current send and release the rest."""
 
-    def __init__(self, engine: DeliveryEngine, interval_seconds: float) -> None:
+    def __init__(
+        self, engine: DeliveryEngine, interval_seconds: float, live: LiveBoard | None = None, live_seconds: float = 5
+    ) -> None:
         self.engine = engine
         self.interval = interval_seconds
+        self.live = live
+        self.live_seconds = live_seconds
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._running: asyncio.Task[None] | None = None
 
@@ -32,7 +37,18 @@ class DeliveryRunner:
             coalesce=True,
             id="delivery-pass",
         )
+        if self.live is not None:
+            self.scheduler.add_job(
+                self._flush_live, "interval", seconds=self.live_seconds, max_instances=1, coalesce=True, id="live"
+            )
         self.scheduler.start()
+
+    async def _flush_live(self) -> None:
+        assert self.live is not None
+        try:
+            await self.live.flush()
+        except Exception:
+            log.exception("updating live counts failed")
 
     async def _tick(self) -> None:
         self._running = asyncio.current_task()
@@ -60,3 +76,5 @@ class DeliveryRunner:
         running = self._running
         if running is not None:
             await asyncio.wait({running}, timeout=30)
+        if self.live is not None and self.live.pending:
+            await self.live.flush()  # counts people just earned should still show

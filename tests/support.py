@@ -29,8 +29,13 @@ class RecordingGateway:
     failing: int = 0
     admins: set[tuple[str, str]] = field(default_factory=set)  # (chat_id, user_id)
 
+    edits: list[tuple[str, str, Reply]] = field(default_factory=list)
+
     async def is_admin(self, chat_id: str, user_id: str) -> bool:
         return (chat_id, user_id) in self.admins
+
+    async def edit(self, chat_id: str, message_id: str, reply: Reply) -> None:
+        self.edits.append((chat_id, message_id, reply))
 
     async def send(self, chat_id: str, reply: Reply) -> str:
         if chat_id in self.unreachable:

@@ -38,6 +38,9 @@ class ConsoleGateway:
         self.show(reply, pushed=True)
         return str(next(self._ids))
 
+    async def edit(self, chat_id: str, message_id: str, reply: Reply) -> None:
+        pass  # a terminal cannot change what it printed; the demo is a DM, which has no live counts
+
     async def is_admin(self, chat_id: str, user_id: str) -> bool:
         return True  # the terminal is a DM with yourself
 

@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from bot.core import render
 from bot.core.events import Context, Incoming, Press
+from bot.core.group_handlers import GROUP_HANDLERS
+from bot.core.groups import Groups
 from bot.core.handlers import HANDLERS
 from bot.core.i18n import Messages, language_from_hint, messages
 from bot.core.learner import DoneOutcome, Learners
@@ -16,6 +18,7 @@ from bot.core.ports import ChatGateway
 from bot.core.replies import ButtonAnswer, Reply, TextReply
 
 log = logging.getLogger(__name__)
+ALL_HANDLERS = {**HANDLERS, **GROUP_HANDLERS}
 
 
 def _sorry(m: Messages) -> str:
@@ -52,7 +55,7 @@ class Commands:
             if incoming.kind is ChatKind.PRIVATE:
                 ctx.say(ctx.m._("I understand commands, not chat. Send /help to see them."))
             return ctx.replies
-        handler = HANDLERS.get(command.name)
+        handler = ALL_HANDLERS.get(command.name)
         if handler is None:
             ctx.say(ctx.m._("I don't know /{name}. Send /help to see what I can do.", name=command.name[:32]))
             return ctx.replies
@@ -72,6 +75,8 @@ class Commands:
         try:
             if verb == "done" and arg.isdigit():
                 return await self._press_done(press, m, int(arg))
+            if verb == "forget" and arg == "yes":
+                return await self._press_forget(press, m)
             if verb in ("subscribe", "week"):
                 # These buttons are shortcuts for typing the command.
                 typed = Incoming(
@@ -90,6 +95,18 @@ class Commands:
             log.exception("button %r failed in %s", press.action, press.address)
             return ButtonAnswer(_sorry(m))
         return ButtonAnswer(m._("This button is no longer in use."))
+
+    async def _press_forget(self, press: Press, m: Messages) -> ButtonAnswer:
+        allowed = press.kind is ChatKind.PRIVATE or press.is_admin
+        if press.is_admin is None and press.kind is not ChatKind.PRIVATE:
+            allowed = await self._admin_check(press.address, press.user_id)()
+        if not allowed:
+            return ButtonAnswer(m._("Only this group's admins can change its subscription and settings."))
+        if not await Groups(self.learners).forget(press.address):
+            return ButtonAnswer(m._("There is nothing stored about this chat."))
+        return ButtonAnswer(
+            m._("Forgotten 🗑"), replies=(TextReply(m._("Everything about this chat is deleted. /start begins anew.")),)
+        )
 
     async def _press_done(self, press: Press, m: Messages, plan_day: int) -> ButtonAnswer:
         if not 1 <= plan_day <= self.curriculum.total_days:

@@ -24,6 +24,9 @@ class Incoming:
     # None means "ask the platform's gateway if a command needs to know" (Telegram).
     is_admin: bool | None = None
     chat_title: str = ""
+    # The member an admin's command is about (Telegram: the author of the message replied to).
+    target_user_id: str | None = None
+    target_user_name: str = ""
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,13 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("timezone", N_("Change the time zone: /timezone Europe/London")),
     ("lang", N_("Change the language: /lang zh or /lang en")),
     ("settings", N_("Show your settings")),
+    ("leaderboard", N_("Who is ahead in this group, this week and all time")),
+    ("members", N_("Admins: every member's progress and the corrections made")),
+    ("mark", N_("Admins: reply to a member's message to mark their day done: /mark 12")),
+    ("unmark", N_("Admins: undo a mark: /unmark 12")),
+    ("pause", N_("Admins: pause the daily topic (progress is kept)")),
+    ("resume", N_("Admins: resume where you left off")),
+    ("forget", N_("Delete everything stored about this chat")),
 )
 
 
@@ -139,6 +146,8 @@ async def subscribe(learners: Learners, ctx: Context) -> None:
     if result.pushed_day is not None:
         topic = learners.curriculum.topic(result.pushed_day, m.language)
         ctx.replies.append(render.topic_card(m, topic))
+    elif ctx.in_group and result.sub.next_due_at == learners.clock.now():
+        ctx.say(m._("Today's topic is on its way."))
 
 
 async def unsubscribe(learners: Learners, ctx: Context) -> None:

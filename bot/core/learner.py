@@ -5,6 +5,7 @@ Every method runs in one unit of work, so a reply the user sees is about state a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from enum import StrEnum
@@ -54,6 +55,13 @@ class Learners:
         self.clock = clock
         self.curriculum = curriculum
         self.defaults = defaults
+        # Told (address, plan day) whenever a group's record of a day changes, e.g. to refresh its live count.
+        self.group_changed: list[Callable[[Address, int], None]] = []
+
+    def notify_group(self, sub: Subscription, plan_day: int) -> None:
+        if sub.kind is not ChatKind.PRIVATE:
+            for listener in self.group_changed:
+                listener(sub.address, plan_day)
 
     def today(self, sub: Subscription) -> date:
         return local_date(self.clock.now(), sub.zone)
@@ -94,7 +102,12 @@ class Learners:
                     sub.start_date = date.fromordinal(today.toordinal() - sub.last_pushed_day)
                 if sub.last_pushed_date != today and not self.finished(sub):
                     pushed_day = self.current_day(sub)
-            sub.next_due_at = self._next_due(sub, now, today if pushed_day else sub.last_pushed_date)
+            if pushed_day is not None and kind is not ChatKind.PRIVATE:
+                # A group's topic goes out as a push, not a reply, so its card can carry the live count.
+                pushed_day = None
+                sub.next_due_at = now
+            else:
+                sub.next_due_at = self._next_due(sub, now, today if pushed_day else sub.last_pushed_date)
             if pushed_day is not None:
                 sub.last_pushed_date, sub.last_pushed_day = today, pushed_day
             sub = await uow.save_subscription(sub, now)
@@ -163,6 +176,7 @@ class Learners:
             recorded = await uow.add_completion(completion)
             if recorded:
                 await uow.commit()
+                self.notify_group(sub, day)
             progress = await self._progress(uow, sub, user_id)
         return Done(DoneOutcome.RECORDED if recorded else DoneOutcome.ALREADY, day, progress)
 
@@ -177,6 +191,10 @@ class Learners:
         assert sub.id is not None
         completions = await uow.completions(sub.id, user_id)
         dates = [c.local_date for c in completions]
+        if sub.kind is ChatKind.PRIVATE:
+            # In their own DM a person's streak counts every day they studied, in groups too, once per day.
+            everywhere = await uow.user_completions(sub.address.platform, user_id)
+            dates = [c.local_date for c in everywhere]
         today = self.today(sub)
         return Progress(
             done_days=frozenset(c.plan_day for c in completions),

@@ -67,6 +67,20 @@ class Completion:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class Correction:
+    """An admin changing a member's record for a plan day; kept as the group's audit trail."""
+
+    subscription_id: int
+    admin_id: str
+    admin_name: str
+    member_id: str
+    member_name: str
+    plan_day: int
+    marked_done: bool
+    at: datetime
+
+
 class DeliveryStatus(StrEnum):
     CLAIMED = "claimed"
     SENDING = "sending"

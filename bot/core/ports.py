@@ -10,7 +10,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from bot.core.model import Address, Claim, Completion, Delivery, DeliveryStatus, Subscription
+from bot.core.model import Address, Claim, Completion, Correction, Delivery, DeliveryStatus, Subscription
 from bot.core.replies import Reply
 
 
@@ -43,6 +43,38 @@ class UnitOfWork(Protocol):
 
     async def completions(self, subscription_id: int, user_id: str) -> list[Completion]:
         """Everything one person completed in one chat, oldest first."""
+        ...
+
+    async def chat_completions(self, subscription_id: int) -> list[Completion]:
+        """Everyone's completions in one chat, oldest first (leaderboards, summaries, live counts)."""
+        ...
+
+    async def user_completions(self, platform: str, user_id: str) -> list[Completion]:
+        """One person's completions in every chat of a platform, for their personal streak."""
+        ...
+
+    async def remove_completion(self, subscription_id: int, user_id: str, plan_day: int) -> bool:
+        """Undo a completion; False if there was none."""
+        ...
+
+    async def add_correction(self, correction: Correction) -> None:
+        """Append to a chat's audit trail."""
+        ...
+
+    async def corrections(self, subscription_id: int, limit: int) -> list[Correction]:
+        """A chat's most recent corrections, newest first."""
+        ...
+
+    async def push_message(self, subscription_id: int, plan_day: int) -> str | None:
+        """The platform message id of the push of `plan_day`, if it was sent."""
+        ...
+
+    async def claim_summary(self, subscription_id: int, week: int, now: datetime) -> bool:
+        """Claim the weekly wrap-up of `week`; False if it was claimed before (it goes out once)."""
+        ...
+
+    async def forget(self, subscription_id: int) -> None:
+        """Delete a chat's subscription and everything recorded under it."""
         ...
 
     async def add_delivery(
@@ -132,6 +164,13 @@ class ChatGateway(Protocol):
         """Send one reply to a chat and return the platform's message id.
 
         Raises ChatUnreachable, ChatMoved, TemporaryFailure or SendUncertain; nothing else for platform faults.
+        """
+        ...
+
+    async def edit(self, chat_id: str, message_id: str, reply: Reply) -> None:
+        """Replace a message the bot sent earlier (a push card whose live count changed).
+
+        Raises the same errors as `send`; an edit that changes nothing is not an error.
         """
         ...
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.core.heatmap import CellState, Grid, render_png
 from bot.core.i18n import Messages
 from bot.core.model import Progress, Subscription
@@ -23,7 +25,10 @@ def done_action(plan_day: int) -> str:
     return f"done:{plan_day}"
 
 
-def topic_card(m: Messages, topic: Topic, *, done: bool = False, buttons: bool = True) -> TopicCard:
+def topic_card(
+    m: Messages, topic: Topic, *, done: bool = False, buttons: bool = True, done_by: Sequence[str] | None = None
+) -> TopicCard:
+    """A day's card; `done_by` makes it a group's card, with who has finished so far instead of a personal state."""
     day, week = topic.day, topic.week
     sections = [
         Section(m._("What to learn"), tuple(day.points)),
@@ -40,7 +45,13 @@ def topic_card(m: Messages, topic: Topic, *, done: bool = False, buttons: bool =
         week_title=week.title,
     )
     keys: tuple[Button, ...] = ()
-    if done:
+    if done_by is not None:
+        if done_by:
+            footer = m._("✅ Done so far ({n}): {names}", n=len(done_by), names=", ".join(done_by[:30]))
+        else:
+            footer = m._("Each of you: press ✅ Done when you have finished.")
+        keys = (Button(m._("✅ Done"), done_action(topic.plan_day)), Button(m._("🗓 This week"), "week"))
+    elif done:
         footer = m._("✅ Done. Well played!")
     else:
         footer = m._("When you have finished, press the button or send /done.")

@@ -7,12 +7,12 @@ from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.core.model import Address, ChatKind, Claim, Completion, Delivery, DeliveryStatus, Subscription
-from bot.store.tables import CompletionRow, DeliveryRow, SubscriptionRow
+from bot.core.model import Address, ChatKind, Claim, Completion, Correction, Delivery, DeliveryStatus, Subscription
+from bot.store.tables import CompletionRow, CorrectionRow, DeliveryRow, SubscriptionRow, SummaryRow
 
 
 def _subscription(row: SubscriptionRow) -> Subscription:
@@ -121,6 +121,89 @@ class SqlUnitOfWork:
             .order_by(CompletionRow.completed_at)
         )
         return [_completion(row) for row in rows]
+
+    async def chat_completions(self, subscription_id: int) -> list[Completion]:
+        rows = await self.session.scalars(
+            select(CompletionRow)
+            .where(CompletionRow.subscription_id == subscription_id)
+            .order_by(CompletionRow.completed_at)
+        )
+        return [_completion(row) for row in rows]
+
+    async def user_completions(self, platform: str, user_id: str) -> list[Completion]:
+        rows = await self.session.scalars(
+            select(CompletionRow)
+            .join(SubscriptionRow, CompletionRow.subscription_id == SubscriptionRow.id)
+            .where(CompletionRow.user_id == user_id, SubscriptionRow.platform == platform)
+            .order_by(CompletionRow.completed_at)
+        )
+        return [_completion(row) for row in rows]
+
+    async def remove_completion(self, subscription_id: int, user_id: str, plan_day: int) -> bool:
+        result = await self.session.execute(
+            delete(CompletionRow).where(
+                CompletionRow.subscription_id == subscription_id,
+                CompletionRow.user_id == user_id,
+                CompletionRow.plan_day == plan_day,
+            )
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def add_correction(self, correction: Correction) -> None:
+        self.session.add(
+            CorrectionRow(
+                subscription_id=correction.subscription_id,
+                admin_id=correction.admin_id,
+                admin_name=correction.admin_name,
+                member_id=correction.member_id,
+                member_name=correction.member_name,
+                plan_day=correction.plan_day,
+                marked_done=correction.marked_done,
+                at=correction.at,
+            )
+        )
+        await self.session.flush()
+
+    async def corrections(self, subscription_id: int, limit: int) -> list[Correction]:
+        rows = await self.session.scalars(
+            select(CorrectionRow)
+            .where(CorrectionRow.subscription_id == subscription_id)
+            .order_by(CorrectionRow.at.desc(), CorrectionRow.id.desc())
+            .limit(limit)
+        )
+        return [
+            Correction(r.subscription_id, r.admin_id, r.admin_name, r.member_id, r.member_name, r.plan_day,
+                       r.marked_done, r.at)
+            for r in rows
+        ]  # fmt: skip
+
+    async def push_message(self, subscription_id: int, plan_day: int) -> str | None:
+        """The platform's id of the message that pushed `plan_day` to the chat, if it went out."""
+        return await self.session.scalar(
+            select(DeliveryRow.message_id)
+            .where(
+                DeliveryRow.subscription_id == subscription_id,
+                DeliveryRow.plan_day == plan_day,
+                DeliveryRow.status == DeliveryStatus.SENT.value,
+                DeliveryRow.message_id.is_not(None),
+            )
+            .order_by(DeliveryRow.id.desc())
+            .limit(1)
+        )
+
+    async def claim_summary(self, subscription_id: int, week: int, now: datetime) -> bool:
+        statement = (
+            self._insert(SummaryRow)
+            .values(subscription_id=subscription_id, week=week, claimed_at=now)
+            .on_conflict_do_nothing(index_elements=["subscription_id", "week"])
+            .returning(SummaryRow.id)
+        )
+        return (await self.session.scalar(statement)) is not None
+
+    async def forget(self, subscription_id: int) -> None:
+        for table in (CompletionRow, DeliveryRow, CorrectionRow, SummaryRow):
+            await self.session.execute(delete(table).where(table.subscription_id == subscription_id))
+        await self.session.execute(delete(SubscriptionRow).where(SubscriptionRow.id == subscription_id))
 
     async def add_delivery(
         self, subscription_id: int, local_date: date, plan_day: int, status: DeliveryStatus, now: datetime

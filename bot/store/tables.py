@@ -51,7 +51,11 @@ class SubscriptionRow(Base):
 
 class CompletionRow(Base):
     __tablename__ = "completions"
-    __table_args__ = (UniqueConstraint("subscription_id", "user_id", "plan_day"),)
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "user_id", "plan_day"),
+        # A personal streak counts a person's days in every chat (their DM and their groups).
+        Index("ix_completions_user_id", "user_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
@@ -61,6 +65,32 @@ class CompletionRow(Base):
     local_date: Mapped[date] = mapped_column(Date)
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class CorrectionRow(Base):
+    __tablename__ = "corrections"
+    __table_args__ = (Index("ix_corrections_subscription_id", "subscription_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
+    admin_id: Mapped[str] = mapped_column(String(64))
+    admin_name: Mapped[str] = mapped_column(String(100))
+    member_id: Mapped[str] = mapped_column(String(64))
+    member_name: Mapped[str] = mapped_column(String(100))
+    plan_day: Mapped[int] = mapped_column(Integer)
+    marked_done: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SummaryRow(Base):
+    __tablename__ = "weekly_summaries"
+    # One wrap-up per group per plan week, whoever claims it.
+    __table_args__ = (UniqueConstraint("subscription_id", "week"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
+    week: Mapped[int] = mapped_column(Integer)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DeliveryRow(Base):

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from aiolimiter import AsyncLimiter
@@ -76,12 +77,37 @@ class TelegramGateway:
         return answer
 
     async def send(self, chat_id: str, reply: Reply) -> str:
+        message = await self._deliver(chat_id, lambda: self._send(int(chat_id), reply))
+        assert isinstance(message, Message)
+        return str(message.message_id)
+
+    async def edit(self, chat_id: str, message_id: str, reply: Reply) -> None:
+        text = card_html(reply) if isinstance(reply, TopicCard) else text_html(getattr(reply, "text", ""))
+        markup = keyboard(reply.buttons) if isinstance(reply, TopicCard | TextReply) else None
+
+        async def edit() -> object:
+            try:
+                return await self.bot.edit_message_text(
+                    text,
+                    chat_id=int(chat_id),
+                    message_id=int(message_id),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
+            except BadRequest as exc:
+                if "not modified" in exc.message.lower():
+                    return None  # two edits raced to the same state; the chat already shows it
+                raise
+
+        await self._deliver(chat_id, edit)
+
+    async def _deliver(self, chat_id: str, call: Callable[[], Awaitable[object]]) -> object:
+        """Run one Bot API call with pacing, retries and the mapping of Telegram's errors to the core's."""
         for attempt in range(1, self.attempts + 1):
             try:
                 if self.pacer is not None:
                     await self.pacer.wait(chat_id)
-                message = await self._send(int(chat_id), reply)
-                return str(message.message_id)
+                return await call()
             except Forbidden as exc:
                 raise ChatUnreachable(exc.message) from None
             except ChatMigrated as exc:

@@ -76,6 +76,7 @@ class TelegramInbound:
             return
         if addressed_elsewhere(message.text, context.bot.username):
             return
+        replied = message.reply_to_message.from_user if message.reply_to_message else None
         incoming = Incoming(
             Address(PLATFORM, str(chat.id)),
             chat_kind(chat),
@@ -83,6 +84,9 @@ class TelegramInbound:
             user.first_name,
             message.text,
             user.language_code,
+            chat_title=chat.title or "",
+            target_user_id=str(replied.id) if replied and not replied.is_bot else None,
+            target_user_name=replied.first_name if replied else "",
         )
         await self.reply(chat.id, await self.commands.handle(incoming))
 

@@ -53,6 +53,25 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_completions')),
     sa.UniqueConstraint('subscription_id', 'user_id', 'plan_day', name=op.f('uq_completions_subscription_id'))
     )
+    with op.batch_alter_table('completions', schema=None) as batch_op:
+        batch_op.create_index('ix_completions_user_id', ['user_id'], unique=False)
+
+    op.create_table('corrections',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=False),
+    sa.Column('admin_id', sa.String(length=64), nullable=False),
+    sa.Column('admin_name', sa.String(length=100), nullable=False),
+    sa.Column('member_id', sa.String(length=64), nullable=False),
+    sa.Column('member_name', sa.String(length=100), nullable=False),
+    sa.Column('plan_day', sa.Integer(), nullable=False),
+    sa.Column('marked_done', sa.Boolean(), nullable=False),
+    sa.Column('at', bot.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['subscription_id'], ['subscriptions.id'], name=op.f('fk_corrections_subscription_id_subscriptions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_corrections'))
+    )
+    with op.batch_alter_table('corrections', schema=None) as batch_op:
+        batch_op.create_index('ix_corrections_subscription_id', ['subscription_id', 'at'], unique=False)
+
     op.create_table('deliveries',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('subscription_id', sa.Integer(), nullable=False),
@@ -72,13 +91,30 @@ def upgrade() -> None:
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.create_index('ix_deliveries_status_retry_at', ['status', 'retry_at'], unique=False)
 
+    op.create_table('weekly_summaries',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=False),
+    sa.Column('week', sa.Integer(), nullable=False),
+    sa.Column('claimed_at', bot.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['subscription_id'], ['subscriptions.id'], name=op.f('fk_weekly_summaries_subscription_id_subscriptions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_weekly_summaries')),
+    sa.UniqueConstraint('subscription_id', 'week', name=op.f('uq_weekly_summaries_subscription_id'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('weekly_summaries')
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.drop_index('ix_deliveries_status_retry_at')
 
     op.drop_table('deliveries')
+    with op.batch_alter_table('corrections', schema=None) as batch_op:
+        batch_op.drop_index('ix_corrections_subscription_id')
+
+    op.drop_table('corrections')
+    with op.batch_alter_table('completions', schema=None) as batch_op:
+        batch_op.drop_index('ix_completions_user_id')
+
     op.drop_table('completions')
     with op.batch_alter_table('subscriptions', schema=None) as batch_op:
         batch_op.drop_index('ix_subscriptions_next_due_at')

@@ -1,0 +1,1 @@
+"""Benchmarks: `python benchmarks/run.py` measures delivery, limits, the due index, start-up and replies."""

@@ -1,0 +1,193 @@
+"""What every benchmark shares: the run's sizes, the fake server process, timing statistics and RSS."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "benchmarks"
+TOKEN = "123456:BENCH-token"
+log = logging.getLogger("benchmarks")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """The workload of one run; `full` is the issue's, `quick` the same shape made small."""
+
+    name: str
+    repeats: int
+    fanout: int
+    limit_seconds: int
+    due_sizes: tuple[int, ...]
+    claim: int
+    start_sizes: tuple[int, ...]
+    tutorial_sizes: tuple[int, ...]
+    replies: int
+    replies_rate: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+FULL = Sizes(
+    name="full",
+    repeats=3,
+    fanout=10_000,
+    limit_seconds=60,
+    due_sizes=(1_000, 10_000, 100_000, 1_000_000),
+    claim=1_000,
+    start_sizes=(10_000, 100_000, 1_000_000),
+    tutorial_sizes=(10_000, 100_000),
+    replies=10_000,
+    replies_rate=300.0,
+)
+QUICK = Sizes(
+    name="quick",
+    repeats=3,
+    fanout=1_000,
+    limit_seconds=10,
+    due_sizes=(1_000, 10_000, 100_000),
+    claim=1_000,
+    start_sizes=(10_000,),
+    tutorial_sizes=(10_000,),
+    replies=1_000,
+    replies_rate=300.0,
+)
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """Nearest-rank percentile: p99 of 10,000 samples is the 9,900th smallest."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(fraction * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def rss_mb(pid: int | None = None) -> float:
+    """Resident set size of a process (this one by default) in MiB, from /proc."""
+    status = Path(f"/proc/{pid or os.getpid()}/status").read_text()
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on; the load average says how busy the shared machine was."""
+    cpu = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    meminfo = Path("/proc/meminfo").read_text().split()
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(int(meminfo[meminfo.index("MemTotal:") + 1]) / 1024**2, 1),
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def library_versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    names = ("python-telegram-bot", "httpx", "SQLAlchemy", "aiosqlite", "psycopg", "APScheduler", "aiohttp")
+    return {name: version(name) for name in names}
+
+
+class FakeServer:
+    """`async with FakeServer(global_rate=30) as tg:` runs benchmarks/fake_server.py and talks to it."""
+
+    def __init__(self, *, global_rate: float | None = None, group_rate: int | None = None) -> None:
+        self.args = [sys.executable, str(BENCH / "fake_server.py"), "--token", TOKEN]
+        if global_rate is not None:
+            self.args += ["--global-rate", str(global_rate)]
+        if group_rate is not None:
+            self.args += ["--group-rate", str(group_rate)]
+        self.root = ""
+        self.token = TOKEN
+        self._process: asyncio.subprocess.Process | None = None
+        self._lock = asyncio.Lock()
+
+    async def __aenter__(self) -> Self:
+        self._process = await asyncio.create_subprocess_exec(
+            *self.args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=2**26
+        )
+        self.root = (await self._read())["root"]
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        process = self._process
+        if process is None:
+            return
+        try:
+            await asyncio.wait_for(self.call("quit"), 5)
+            await asyncio.wait_for(process.wait(), 5)
+        except (TimeoutError, ConnectionError, json.JSONDecodeError):
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+
+    async def _read(self) -> dict[str, Any]:
+        assert self._process is not None and self._process.stdout is not None
+        line = await self._process.stdout.readline()
+        if not line:
+            raise ConnectionError("the fake Telegram server exited")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    async def call(self, op: str, **args: Any) -> dict[str, Any]:
+        assert self._process is not None and self._process.stdin is not None
+        async with self._lock:
+            self._process.stdin.write(json.dumps({"op": op, **args}).encode() + b"\n")
+            await self._process.stdin.drain()
+            return await self._read()
+
+    async def stats(self) -> dict[str, Any]:
+        return await self.call("stats")
+
+    async def reset(self) -> None:
+        await self.call("reset")
+
+    async def wait_sent(self, count: int, timeout: float) -> dict[str, Any]:  # noqa: ASYNC109 - a bench deadline
+        """Poll until the server has accepted `count` messages (or the time is up); return its stats."""
+        deadline = time.monotonic() + timeout
+        while True:
+            stats = await self.stats()
+            if stats["sent"] >= count or time.monotonic() > deadline:
+                return stats
+            await asyncio.sleep(0.05)
+
+
+def quiet_logging() -> None:
+    """Benchmarks print a table; the libraries' INFO lines (one per request for httpx) would drown it."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for name in ("httpx", "telegram", "apscheduler", "aiosqlite", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    log.setLevel(logging.INFO)
+
+
+def progress(message: str) -> None:
+    """One line on stderr so a long run shows where it is, without mixing into the table or the JSON."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)

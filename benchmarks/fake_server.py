@@ -1,0 +1,147 @@
+"""The fake Telegram Bot API (tests/fakes) in a process of its own, so that it does not share the bot's CPU.
+
+It prints one JSON line with its root URL, then answers one JSON line per command read on stdin.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from bisect import bisect_left
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.fakes.telegram_server import FakeTelegram  # noqa: E402
+
+Params = dict[str, Any]
+
+
+class BenchTelegram(FakeTelegram):
+    """Keeps only what the benchmarks read: when each message was accepted, per group, and reply latency."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, record_messages=False, **kwargs)
+        self.sent_at: list[float] = []
+        self.group_sent_at: dict[int, list[float]] = {}
+        self.fed_at: dict[int, float] = {}
+        self.round_trips: list[float] = []
+        self.first_poll: float | None = None
+        self.feeding = 0
+
+    def _record(self, method: str, params: Params, status: int = 200, error: str | None = None) -> None:
+        super()._record(method, params, status, error)
+        now = time.monotonic()
+        if method == "getUpdates" and self.first_poll is None:
+            self.first_poll = now
+        if status != 200 or not method.startswith("send"):
+            return
+        self.sent_at.append(now)
+        chat = params.get("chat_id")
+        if isinstance(chat, int) and chat < 0:
+            self.group_sent_at.setdefault(chat, []).append(now)
+        elif isinstance(chat, int) and (fed := self.fed_at.pop(chat, None)) is not None:
+            self.round_trips.append(now - fed)
+
+    def reset(self) -> None:
+        self.counts.clear()
+        self.rejected_429 = 0
+        self.sent_at.clear()
+        self.group_sent_at.clear()
+        self.fed_at.clear()
+        self.round_trips.clear()
+        self.first_poll = None
+        # Per-chat message counters and chat records would otherwise grow with every repetition.
+        self._next_message_id.clear()
+        self._chats.clear()
+        self._users.clear()
+
+    async def feed(self, items: list[list[Any]], rate: float | None) -> None:
+        """Inject commands [chat_id, user_id, text]; all at once, or `rate` per second on a steady clock."""
+        self.feeding += 1
+        try:
+            start = time.monotonic()
+            for index, (chat_id, user_id, text) in enumerate(items):
+                if rate:
+                    delay = start + index / rate - time.monotonic()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                chat_type = "group" if chat_id < 0 else "private"
+                if chat_id > 0:
+                    self.fed_at[chat_id] = time.monotonic()
+                self.send_command(chat_id, text, user_id=user_id, chat_type=chat_type)
+        finally:
+            self.feeding -= 1
+
+    def stats(self) -> Params:
+        sent = self.sent_at
+        return {
+            "counts": dict(self.counts),
+            "rejected_429": self.rejected_429,
+            "sent": len(sent),
+            "first_sent": sent[0] if sent else None,
+            "last_sent": sent[-1] if sent else None,
+            "max_per_second": _max_in_window(sent, 1.0),
+            "max_group_per_minute": max((_max_in_window(t, 60.0) for t in self.group_sent_at.values()), default=0),
+            "group_messages": sum(len(t) for t in self.group_sent_at.values()),
+            "round_trips": self.round_trips,
+            "first_poll": self.first_poll,
+            "pending_updates": self.pending_updates,
+            "feeding": self.feeding,
+        }
+
+    def sent_between(self, start: float, end: float) -> int:
+        return bisect_left(self.sent_at, end) - bisect_left(self.sent_at, start)
+
+
+def _max_in_window(times: list[float], span: float) -> int:
+    """The most events in any half-open window of `span` seconds (times are in arrival order)."""
+    best, low = 0, 0
+    for high, t in enumerate(times):
+        while times[low] <= t - span:
+            low += 1
+        best = max(best, high - low + 1)
+    return best
+
+
+async def serve(args: argparse.Namespace) -> None:
+    server = BenchTelegram(args.token, global_rate=args.global_rate, group_rate_per_min=args.group_rate)
+    tasks: set[asyncio.Task[None]] = set()
+    async with server:
+        print(json.dumps({"root": server.root, "token": server.token}), flush=True)
+        while line := await asyncio.to_thread(sys.stdin.readline):
+            command = json.loads(line)
+            op = command.pop("op")
+            answer: Params = {"ok": True}
+            if op == "stats":
+                answer = server.stats()
+            elif op == "window":
+                answer = {"sent": server.sent_between(command["start"], command["end"])}
+            elif op == "reset":
+                server.reset()
+            elif op == "feed":
+                task = asyncio.create_task(server.feed(command["items"], command.get("rate")))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+            elif op == "quit":
+                print(json.dumps(answer), flush=True)
+                break
+            else:
+                answer = {"ok": False, "error": f"unknown op {op!r}"}
+            print(json.dumps(answer), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--token", default="123456:BENCH-token")
+    parser.add_argument("--global-rate", type=float, default=None, help="429 beyond this many sends per second")
+    parser.add_argument("--group-rate", type=int, default=None, help="429 beyond this many sends per group a minute")
+    asyncio.run(serve(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""Subscribers for the benchmarks: temporary SQLite and PostgreSQL databases, filled fast by bulk inserts.
+
+Rows go straight into the subscriptions table (SQLAlchemy core executemany on SQLite, COPY on PostgreSQL):
+creating a million through /subscribe would take longer than every benchmark together.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import tempfile
+import uuid
+import zoneinfo
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+from sqlalchemy import create_engine, delete, insert, text, update
+
+from bot.store.migrate import upgrade
+from bot.store.tables import CompletionRow, DeliveryRow, SubscriptionRow
+from scheduler.due import local_date, local_instant, next_due
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+PLAN_DAYS = 140
+CHUNK = 20_000
+Row = dict[str, Any]
+
+
+@cache
+def zones() -> tuple[str, ...]:
+    """Every IANA zone a person could pick (the Etc/ offsets and the legacy aliases left out)."""
+    skip = ("Etc/", "SystemV/", "posix/", "right/", "US/", "Canada/", "Mexico/", "Brazil/", "Chile/")
+    return tuple(sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(skip)))
+
+
+def chat_id(sub_id: int, *, group: bool = False) -> int:
+    """Telegram-shaped ids: people positive, groups negative."""
+    return -(10_000_000 + sub_id) if group else 10_000_000 + sub_id
+
+
+def _row(sub_id: int, zone: str, at: time, due: datetime, now: datetime, *, group: bool = False) -> Row:
+    tz = ZoneInfo(zone)
+    # Start dates spread over the whole plan, so pushes render all 140 topics in both languages.
+    start = local_date(due, tz) - timedelta(days=sub_id % PLAN_DAYS)
+    return {
+        "platform": "telegram",
+        "chat_id": str(chat_id(sub_id, group=group)),
+        "kind": "group" if group else "private",
+        "language": "zh" if sub_id % 2 else "en",
+        "timezone": zone,
+        "local_time": at,
+        "active": True,
+        "unreachable": False,
+        "start_date": start,
+        "next_due_at": due,
+        "last_pushed_date": None,
+        "last_pushed_day": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def due_now_rows(first: int, count: int, now: datetime, *, group_every: int = 0) -> Iterator[Row]:
+    """Subscribers whose local time is this minute, in zones all over the world: all due at `now`."""
+    names = zones()
+    for sub_id in range(first, first + count):
+        zone = names[sub_id % len(names)]
+        tz = ZoneInfo(zone)
+        at = now.astimezone(tz).time().replace(second=0, microsecond=0, tzinfo=None)
+        due = local_instant(local_date(now, tz), at, tz)
+        if due > now:  # a DST gap moved the minute forward: take it a day earlier
+            due = local_instant(local_date(now, tz) - timedelta(days=1), at, tz)
+        group = bool(group_every) and sub_id % group_every == 0
+        yield _row(sub_id, zone, at, due, now, group=group)
+
+
+def spread_rows(first: int, count: int, t0: datetime) -> Iterator[Row]:
+    """Subscribers at random minutes of the day in random zones; next due within 24 h after `t0`."""
+    names = zones()
+    for sub_id in range(first, first + count):
+        pick = random.Random(sub_id)  # the same row whatever the chunking
+        zone = names[pick.randrange(len(names))]
+        minute = pick.randrange(24 * 60)
+        at = time(minute // 60, minute % 60)
+        yield _row(sub_id, zone, at, next_due(at, ZoneInfo(zone), not_before=t0), t0)
+
+
+def future_midnight(days: int = 3) -> datetime:
+    """A UTC midnight far enough ahead that a real process started now finds nothing due."""
+    today = datetime.now(UTC).date()
+    return datetime.combine(today + timedelta(days=days), time(0), tzinfo=UTC)
+
+
+@dataclass
+class Database:
+    """A temporary database (SQLite file or PostgreSQL database) with the schema applied."""
+
+    kind: str
+    url: str
+    _drop: str | None = None
+    _folder: Path | None = None
+    count: int = field(default=0)
+
+    @classmethod
+    def sqlite(cls) -> Database:
+        folder = Path(tempfile.mkdtemp(prefix="studybot-bench-"))
+        db = cls("sqlite", f"sqlite+aiosqlite:///{folder / 'bench.db'}", _folder=folder)
+        upgrade(db.url)
+        return db
+
+    @classmethod
+    def postgres(cls) -> Database | None:
+        """A fresh database on 127.0.0.1:5432, or None when the server is not reachable."""
+        try:
+            with psycopg.connect(PG_ADMIN, connect_timeout=3, autocommit=True) as conn:
+                name = f"studybot_bench_{uuid.uuid4().hex[:10]}"
+                conn.execute(f'CREATE DATABASE "{name}"')
+        except psycopg.Error:
+            return None
+        db = cls("postgresql", PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", _drop=name)
+        upgrade(db.url)
+        return db
+
+    @property
+    def sync_url(self) -> str:
+        return self.url.replace("sqlite+aiosqlite", "sqlite").replace("postgresql://", "postgresql+psycopg://")
+
+    @property
+    def path(self) -> Path:
+        assert self._folder is not None
+        return self._folder / "bench.db"
+
+    def insert(self, rows: Iterable[Row]) -> None:
+        """Bulk-insert subscription rows, in chunks so a million never sit in memory at once."""
+        chunk: list[Row] = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) == CHUNK:
+                self._insert(chunk)
+                chunk = []
+        if chunk:
+            self._insert(chunk)
+
+    def _insert(self, rows: list[Row]) -> None:
+        self.count += len(rows)
+        if self.kind == "postgresql":
+            columns = list(rows[0])
+            with psycopg.connect(self.url) as conn, conn.cursor() as cursor:
+                with cursor.copy(f"COPY subscriptions ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row([row[c] for c in columns])
+            return
+        engine = create_engine(self.sync_url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(insert(SubscriptionRow.__table__), rows)
+        finally:
+            engine.dispose()
+
+    def reset(self, due: datetime | None = None) -> None:
+        """Forget every push and completion; with `due`, make every subscription due again at that instant."""
+        engine = create_engine(self.sync_url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(delete(DeliveryRow.__table__))
+                conn.execute(delete(CompletionRow.__table__))
+                if due is not None:
+                    values = {"next_due_at": due, "last_pushed_date": None, "last_pushed_day": 0, "active": True}
+                    conn.execute(update(SubscriptionRow.__table__).values(**values))
+            if self.kind == "postgresql":
+                with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    conn.execute(text("VACUUM ANALYZE"))
+        finally:
+            engine.dispose()
+
+    def analyze(self) -> None:
+        """Fresh planner statistics after a bulk load, as autovacuum or `ANALYZE` would give in production."""
+        engine = create_engine(self.sync_url)
+        try:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("ANALYZE"))
+        finally:
+            engine.dispose()
+
+    def drop(self) -> None:
+        if self._drop is not None:
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self._drop}" WITH (FORCE)')
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)

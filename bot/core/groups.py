@@ -1,0 +1,134 @@
+"""Studying together: members' standings in a group, admin corrections with an audit trail, forgetting a chat."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from bot.core.learner import Learners
+from bot.core.model import Address, Completion, Correction, Subscription
+from bot.core.streaks import current_streak, longest_streak
+from curriculum.schema import DAYS_PER_WEEK
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One member's record in one group."""
+
+    user_id: str
+    name: str
+    days_done: int
+    week_done: int
+    streak: int
+    longest: int
+    last_date: date | None
+    done_days: frozenset[int]
+
+
+class CorrectOutcome(StrEnum):
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    NOT_SUBSCRIBED = "not_subscribed"
+    BAD_DAY = "bad_day"
+
+
+def week_of(plan_day: int) -> int:
+    return (plan_day - 1) // DAYS_PER_WEEK + 1
+
+
+def week_days(week: int) -> range:
+    first = (week - 1) * DAYS_PER_WEEK + 1
+    return range(first, first + DAYS_PER_WEEK)
+
+
+def standings(completions: list[Completion], week: int, today: date) -> list[Standing]:
+    """Everyone who ever finished a day here, best first: this week's days, then all days, then streak."""
+    by_user: dict[str, list[Completion]] = defaultdict(list)
+    for completion in completions:
+        by_user[completion.user_id].append(completion)
+    days_this_week = set(week_days(week))
+    rows = []
+    for user_id, done in by_user.items():
+        dates = [c.local_date for c in done]
+        days = frozenset(c.plan_day for c in done)
+        rows.append(
+            Standing(
+                user_id=user_id,
+                name=done[-1].user_name or user_id,
+                days_done=len(days),
+                week_done=len(days & days_this_week),
+                streak=current_streak(dates, today),
+                longest=longest_streak(dates),
+                last_date=max(dates),
+                done_days=days,
+            )
+        )
+    return sorted(rows, key=lambda s: (-s.week_done, -s.days_done, -s.streak, s.name.lower()))
+
+
+class Groups:
+    """Group-wide questions and admin actions, over the same store and clock as Learners."""
+
+    def __init__(self, learners: Learners) -> None:
+        self.learners = learners
+        self.store = learners.store
+
+    async def board(self, address: Address) -> tuple[Subscription, list[Standing]] | None:
+        async with self.store.unit() as uow:
+            sub = await uow.subscription(address)
+            if sub is None or sub.id is None or sub.start_date is None:
+                return None
+            completions = await uow.chat_completions(sub.id)
+        week = week_of(self.learners.current_day(sub))
+        return sub, standings(completions, week, self.learners.today(sub))
+
+    async def done_by(self, sub: Subscription, plan_day: int) -> list[str]:
+        """First names of everyone who finished `plan_day` in this chat, in the order they did."""
+        assert sub.id is not None
+        async with self.store.unit() as uow:
+            completions = await uow.chat_completions(sub.id)
+        return [c.user_name or c.user_id for c in completions if c.plan_day == plan_day]
+
+    async def correct(
+        self, address: Address, admin: tuple[str, str], member: tuple[str, str], plan_day: int | None, done: bool
+    ) -> tuple[CorrectOutcome, int]:
+        """Mark (or unmark) a member's plan day, and record who did it."""
+        now = self.learners.clock.now()
+        async with self.store.unit() as uow:
+            sub = await uow.subscription(address)
+            if sub is None or sub.id is None or sub.start_date is None:
+                return CorrectOutcome.NOT_SUBSCRIBED, plan_day or 0
+            current = self.learners.current_day(sub)
+            day = plan_day or current
+            if not 1 <= day <= current:
+                return CorrectOutcome.BAD_DAY, day
+            if done:
+                # Dated today: a late mark keeps a streak alive no more than a late /done would.
+                completion = Completion(sub.id, member[0], day, self.learners.today(sub), now, member[1], "")
+                changed = await uow.add_completion(completion)
+            else:
+                changed = await uow.remove_completion(sub.id, member[0], day)
+            if not changed:
+                return CorrectOutcome.UNCHANGED, day
+            await uow.add_correction(Correction(sub.id, admin[0], admin[1], member[0], member[1], day, done, now))
+            await uow.commit()
+        self.learners.notify_group(sub, day)
+        return CorrectOutcome.CHANGED, day
+
+    async def audit(self, address: Address, limit: int = 10) -> list[Correction]:
+        async with self.store.unit() as uow:
+            sub = await uow.subscription(address)
+            if sub is None or sub.id is None:
+                return []
+            return await uow.corrections(sub.id, limit)
+
+    async def forget(self, address: Address) -> bool:
+        async with self.store.unit() as uow:
+            sub = await uow.subscription(address)
+            if sub is None or sub.id is None:
+                return False
+            await uow.forget(sub.id)
+            await uow.commit()
+        return True
