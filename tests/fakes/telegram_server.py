@@ -443,6 +443,11 @@ class FakeTelegram:
     # ----- helpers -----
 
     def _chat(self, chat_id: int | str) -> Params:
+        if isinstance(chat_id, str) and chat_id.startswith("@"):
+            # Like Telegram, "@name" finds the chat whose username it is.
+            for known, config in self._chats.items():
+                if config.get("username", "").lower() == chat_id[1:].lower():
+                    return tgo.chat_json(known, config)
         return tgo.chat_json(chat_id, self._chats.get(chat_id, {}))
 
     def _new_message_id(self, chat_id: int | str) -> int:

@@ -16,13 +16,14 @@ from telegram.ext import (
     filters,
 )
 
+from bot.adapters.telegram.channels import ChannelProblem, aimed_at_channel, channel_incoming
 from bot.adapters.telegram.format import card_html, keyboard
 from bot.adapters.telegram.gateway import PLATFORM, TelegramGateway
 from bot.core.commands import Commands
 from bot.core.events import Incoming, Press
 from bot.core.model import Address, ChatKind
 from bot.core.ports import ChatMoved, ChatUnreachable, SendUncertain, TemporaryFailure
-from bot.core.replies import Reply
+from bot.core.replies import Reply, TextReply
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,15 @@ class TelegramInbound:
         if message is None or chat is None or user is None or message.text is None:
             return
         if addressed_elsewhere(message.text, context.bot.username):
+            return
+        if chat.type == Chat.PRIVATE and (aimed := aimed_at_channel(message.text)) is not None:
+            # A channel's admin manages it from here; the answers come back to this DM.
+            try:
+                remote = await channel_incoming(context.bot, user, *aimed)
+            except ChannelProblem as problem:
+                await self.reply(chat.id, [TextReply(str(problem))])
+                return
+            await self.reply(chat.id, await self.commands.handle(remote))
             return
         replied = message.reply_to_message.from_user if message.reply_to_message else None
         incoming = Incoming(

@@ -1,0 +1,158 @@
+"""Studying together: group pushes with live counts, leaderboards, admin corrections, summaries, privacy."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.bootstrap import App
+from bot.core.clock import ManualClock
+from bot.core.events import Incoming
+from bot.core.model import ChatKind
+from bot.core.replies import PictureReply, TextReply, TopicCard
+from tests.support import Chat, RecordingGateway, text_of
+
+DAY = timedelta(days=1)
+
+
+def member(app: App, group: str, user: str, name: str) -> Chat:
+    return Chat(app, chat_id=group, user_id=user, user_name=name, kind=ChatKind.GROUP)
+
+
+async def group_with_admin(app: App, group: str = "-1", admin: str = "1") -> RecordingGateway:
+    gateway = app.gateways.get("test")
+    if not isinstance(gateway, RecordingGateway):
+        gateway = RecordingGateway()
+        app.gateways["test"] = gateway
+    gateway.admins.add((group, admin))
+    reply = await member(app, group, admin, "Admin").say("/subscribe 08:00 UTC")
+    assert "Subscribed" in reply and "on its way" in reply  # a group's topic comes as a push, not a reply
+    return gateway
+
+
+async def test_group_topic_is_pushed_and_its_card_counts_who_is_done(app: App, clock: ManualClock) -> None:
+    gateway = await group_with_admin(app)
+    await app.delivery.run_pass(clock.now() + timedelta(seconds=1))
+    card = gateway.cards_to("-1")[0]
+    assert card.plan_day == 1 and "Each of you" in card.footer
+    for user, name in (("2", "Ada"), ("3", "Bo")):
+        assert "Day 1 done" in await member(app, "-1", user, name).say("/done")
+    await member(app, "-1", "2", "Ada").press("done:1")  # a second tap changes nothing
+    assert await app.live.flush() == 1  # two members, one edit
+    chat_id, message_id, edited = gateway.edits[-1]
+    assert chat_id == "-1" and message_id == "1"
+    assert isinstance(edited, TopicCard) and "Done so far (2): Ada, Bo" in edited.footer
+    assert await app.live.flush() == 0
+
+
+async def test_leaderboard_ranks_this_week_and_all_time(app: App, clock: ManualClock) -> None:
+    await group_with_admin(app)
+    ada, bo = member(app, "-1", "2", "Ada"), member(app, "-1", "3", "Bo")
+    for _ in range(3):
+        await ada.say("/done")
+        clock.advance(DAY)
+    await bo.say("/done")
+    board = await bo.say("/leaderboard")
+    assert board.index("🥇 Ada · 3/7 · 🔥 3") < board.index("🥈 Bo · 1/7 · 🔥 1")
+    assert "1. Ada · 3 days" in board and "2. Bo · 1 day" in board
+
+
+async def test_groups_do_not_see_each_others_members(app: App, clock: ManualClock) -> None:
+    gateway = await group_with_admin(app, "-1", "1")
+    gateway.admins.add(("-2", "1"))
+    await member(app, "-2", "1", "Admin").say("/subscribe 08:00 UTC")
+    await member(app, "-1", "2", "Ada").say("/done")
+    await member(app, "-2", "3", "Cy").say("/done")
+    board_two = await member(app, "-2", "3", "Cy").say("/leaderboard")
+    assert "Cy" in board_two and "Ada" not in board_two
+    members_two = await member(app, "-2", "1", "Admin").say("/members")
+    assert "Cy" in members_two and "Ada" not in members_two
+
+
+async def test_group_days_count_for_a_personal_streak_once_per_day(app: App, clock: ManualClock) -> None:
+    await group_with_admin(app)
+    dm = Chat(app, chat_id="2", user_id="2", user_name="Ada")
+    await dm.say("/subscribe 08:00 UTC")
+    await member(app, "-1", "2", "Ada").say("/done")  # day 1 in the group
+    clock.advance(DAY)
+    await dm.say("/done")  # day 2 in her DM
+    await member(app, "-1", "2", "Ada").say("/done")  # and in the group, the same day
+    clock.advance(DAY)
+    assert "Streak: 2 days" in await dm.say("/streak")  # two days, not three completions
+    assert "Done 1/140" in await dm.say("/progress")  # the DM's own plan counts its own days
+
+
+async def test_admin_corrects_a_members_day_and_members_shows_the_trail(app: App, clock: ManualClock) -> None:
+    await group_with_admin(app)
+    clock.advance(DAY)
+    admin = Incoming(member(app, "-1", "1", "Eve").address, ChatKind.GROUP, "1", "Eve", "/mark 1",
+                     target_user_id="3", target_user_name="Bo")  # fmt: skip
+    replies = await app.commands.handle(admin)
+    assert "Marked day 1 done for Bo" in text_of(replies[0])
+    again = await app.commands.handle(admin)
+    assert "Nothing to change" in text_of(again[0])
+    undo = Incoming(admin.address, ChatKind.GROUP, "1", "Eve", "/unmark 1", target_user_id="3",
+                    target_user_name="Bo")  # fmt: skip
+    assert "Unmarked day 1 for Bo" in text_of((await app.commands.handle(undo))[0])
+    future = Incoming(admin.address, ChatKind.GROUP, "1", "Eve", "/mark 9", target_user_id="3",
+                      target_user_name="Bo")  # fmt: skip
+    assert "not a day this group has reached" in text_of((await app.commands.handle(future))[0])
+    await app.commands.handle(admin)
+    overview = await member(app, "-1", "1", "Eve").say("/members")
+    assert "Bo: 1 days" in overview
+    assert "Eve marked day 1 done for Bo" in overview and "Eve unmarked day 1 for Bo" in overview
+    # A member can neither correct others nor read the overview.
+    bo = Incoming(admin.address, ChatKind.GROUP, "3", "Bo", "/mark 2", target_user_id="4", target_user_name="Di")
+    assert "Only this group's admins" in text_of((await app.commands.handle(bo))[0])
+    assert "Only this group's admins" in await member(app, "-1", "3", "Bo").say("/members")
+    no_target = await member(app, "-1", "1", "Eve").say("/mark 1")
+    assert "Reply to a message of the member" in no_target
+
+
+async def test_weekly_summary_reaches_the_group_once_at_its_week_boundary(app: App, clock: ManualClock) -> None:
+    gateway = RecordingGateway()
+    app.gateways["test"] = gateway
+    gateway.admins.add(("-1", "1"))
+    await member(app, "-1", "1", "Admin").say("/subscribe 09:00 Asia/Tokyo")  # 09:00 JST = 00:00 UTC
+    ada = member(app, "-1", "2", "Ada")
+    instant = clock.now()
+    for _ in range(7):
+        await app.delivery.run_pass(instant + timedelta(seconds=1))
+        clock.set(instant + timedelta(hours=2))
+        await ada.say("/done")
+        instant += DAY
+    assert [c.plan_day for c in gateway.cards_to("-1")] == [1, 2, 3, 4, 5, 6, 7]
+    assert not any(isinstance(r, PictureReply) for _, r in gateway.sent)
+    await app.delivery.run_pass(instant)  # day 8, 09:00 in Tokyo: week 1 is over
+    await app.delivery.run_pass(instant + timedelta(minutes=1))
+    sent = [r for _, r in gateway.sent[-3:]]
+    assert isinstance(sent[0], TextReply) and "Week 1 wrap-up" in sent[0].text
+    assert "Ada: 7/7" in sent[0].text and "Longest streaks: Ada 7" in sent[0].text and "week 2" in sent[0].text
+    assert isinstance(sent[1], PictureReply) and sent[1].png.startswith(b"\x89PNG")
+    assert isinstance(sent[2], TopicCard) and sent[2].plan_day == 8
+    assert sum("wrap-up" in text_of(r) for _, r in gateway.sent) == 1
+
+
+async def test_pause_and_resume_where_the_group_left_off(app: App, clock: ManualClock) -> None:
+    gateway = await group_with_admin(app)
+    admin = member(app, "-1", "1", "Admin")
+    await app.delivery.run_pass(clock.now())
+    assert "Only this group's admins" in await member(app, "-1", "2", "Ada").say("/pause")
+    assert "Paused" in await admin.say("/pause")
+    assert (await app.delivery.run_pass(datetime(2026, 3, 3, 8, 0, tzinfo=UTC))).claimed == 0
+    clock.set(datetime(2026, 3, 10, 7, 0, tzinfo=UTC))
+    assert "Subscribed" in await admin.say("/resume")
+    await app.delivery.run_pass(clock.now())
+    assert [c.plan_day for c in gateway.cards_to("-1")] == [1, 2]  # day 2 after the break, not day 9
+
+
+async def test_forget_needs_an_admins_tap_and_deletes_everything(app: App, clock: ManualClock) -> None:
+    await group_with_admin(app)
+    await member(app, "-1", "2", "Ada").say("/done")
+    replies = await member(app, "-1", "1", "Admin").send("/forget")
+    assert isinstance(replies[0], TextReply) and replies[0].buttons[0].action == "forget:yes"
+    refused = await member(app, "-1", "2", "Ada").press("forget:yes")
+    assert "Only this group's admins" in refused.toast
+    answer = await member(app, "-1", "1", "Admin").press("forget:yes")
+    assert "Forgotten" in answer.toast
+    assert "not subscribed" in await member(app, "-1", "1", "Admin").say("/settings")
+    assert "no leaderboard" in await member(app, "-1", "2", "Ada").say("/leaderboard")
