@@ -183,3 +183,11 @@ async def _wait_for_address(app: App, address: Address) -> Subscription:
             return sub
         await asyncio.sleep(0.02)
     pytest.fail(f"no subscription at {address}")
+
+
+async def test_added_to_a_group_the_bot_says_how_to_start(
+    app: App, telegram: TelegramAdapter, tg: FakeTelegram
+) -> None:
+    tg.push_update(member_update(-777, "left", "member", chat_type="group"))
+    hello = await tg.wait_for_call("sendMessage", chat_id=-777)
+    assert "/subscribe" in text_of(hello)

@@ -136,7 +136,12 @@ class TelegramInbound:
             log.info("bot removed from or blocked in %s; deactivating", chat.id)
             await self.learners.store.deactivate(address, self.learners.clock.now())
         elif new in PRESENT and old in GONE:
-            await self.learners.reactivate(address)
+            if await self.learners.reactivate(address) or chat.type == Chat.PRIVATE:
+                return
+            # Just added to a group: say hello and how an admin starts the daily topic.
+            user = change.from_user
+            hello = Incoming(address, chat_kind(chat), str(user.id), user.first_name, "/start", user.language_code)
+            await self.reply(chat.id, await self.commands.handle(hello))
 
     async def on_migrate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
