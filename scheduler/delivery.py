@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.core import render
 from bot.core.i18n import messages
@@ -22,7 +22,6 @@ from bot.core.ports import (
     SendUncertain,
     Store,
     TemporaryFailure,
-    UnitOfWork,
 )
 from curriculum.loader import Curriculum
 from curriculum.schema import DAYS_PER_WEEK
@@ -98,18 +97,27 @@ class DeliveryEngine:
         return report
 
     async def _claim_batch(self, now: datetime, report: PassReport) -> list[Claim]:
-        claims: list[Claim] = []
         async with self.store.unit() as uow:
             due = await uow.claim_due(now, self.policy.batch)
+            wanted = {}
             for sub in due:
-                claim = await self._claim_one(uow, sub, now, report)
-                if claim is not None:
-                    claims.append(claim)
+                push = self._advance(sub, now, report)
+                if push is not None:
+                    assert sub.id is not None
+                    wanted[sub.id] = (sub, push)
+            created = await uow.add_deliveries(
+                [(sub_id, day, plan_day) for sub_id, (_, (day, plan_day)) in wanted.items()],
+                DeliveryStatus.CLAIMED,
+                now,
+            )
+            await uow.advance(due, now)
             await uow.commit()
-        return claims
+        # A date that already had a delivery (claimed by another pass) is not in `created`: not sent again.
+        return [Claim(delivery, wanted[delivery.subscription_id][0]) for delivery in created]
 
-    async def _claim_one(self, uow: UnitOfWork, sub: Subscription, now: datetime, report: PassReport) -> Claim | None:
-        assert sub.id is not None and sub.next_due_at is not None
+    def _advance(self, sub: Subscription, now: datetime, report: PassReport) -> tuple[date, int] | None:
+        """Move a due subscription to its next due instant; return the (local date, plan day) to push now."""
+        assert sub.next_due_at is not None and sub.start_date is not None
         zone = sub.zone
         due: datetime | None = sub.next_due_at
         if due is not None and now - due > self.policy.grace:
@@ -123,23 +131,18 @@ class DeliveryEngine:
             due = latest if fresh and newer else None
             if due is None:
                 report.skipped += 1
-        claim: Claim | None = None
+        push: tuple[date, int] | None = None
         if due is not None:
             day = local_date(due, zone)
-            assert sub.start_date is not None
             plan_day = (day - sub.start_date).days + 1
             if plan_day > self.curriculum.total_days:
                 sub.next_due_at = None
                 report.finished += 1
-                await uow.save_subscription(sub, now)
                 return None
-            delivery = await uow.add_delivery(sub.id, day, plan_day, DeliveryStatus.CLAIMED, now)
-            if delivery is not None:
-                claim = Claim(delivery, sub)
+            push = (day, plan_day)
             sub.last_pushed_date, sub.last_pushed_day = day, plan_day
         sub.next_due_at = next_due(sub.local_time, zone, not_before=now, after_date=sub.last_pushed_date)
-        await uow.save_subscription(sub, now)
-        return claim
+        return push
 
     async def _send(self, claim: Claim, now: datetime, report: PassReport) -> None:
         delivery, sub = claim.delivery, claim.subscription

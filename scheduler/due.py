@@ -6,9 +6,11 @@ A pure leaf module (zoneinfo only), so the core may use it when a subscription c
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 
+@lru_cache(maxsize=65536)
 def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     """The UTC instant of wall-clock `at` on `day` in `zone`.
 

@@ -6,6 +6,7 @@ Implementations live beside the things they wrap: `bot.store` for storage, `bot.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -81,6 +82,17 @@ class UnitOfWork(Protocol):
         self, subscription_id: int, local_date: date, plan_day: int, status: DeliveryStatus, now: datetime
     ) -> Delivery | None:
         """Record a push for a local date; None if that date already has one (the exactly-once key)."""
+        ...
+
+    async def add_deliveries(
+        self, wanted: Sequence[tuple[int, date, int]], status: DeliveryStatus, now: datetime
+    ) -> list[Delivery]:
+        """Record many pushes, each (subscription id, local date, plan day), at once; the returned ones are
+        those whose date had none yet (the exactly-once key)."""
+        ...
+
+    async def advance(self, subs: Sequence[Subscription], now: datetime) -> None:
+        """Store the new due instant and last pushed day of many subscriptions at once."""
         ...
 
     async def claim_due(self, now: datetime, limit: int) -> list[Subscription]:

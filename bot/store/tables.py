@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, MetaData, String, Text, Time, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bot.store.types import UTCDateTime
+from bot.store.types import LocalDate, UTCDateTime, WallTime
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING = {
@@ -38,12 +38,12 @@ class SubscriptionRow(Base):
     kind: Mapped[str] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(8))
     timezone: Mapped[str] = mapped_column(String(64))
-    local_time: Mapped[time] = mapped_column(Time)
+    local_time: Mapped[time] = mapped_column(WallTime)
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
-    start_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    start_date: Mapped[date | None] = mapped_column(LocalDate, nullable=True)
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    last_pushed_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    last_pushed_date: Mapped[date | None] = mapped_column(LocalDate, nullable=True)
     last_pushed_day: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -62,7 +62,7 @@ class CompletionRow(Base):
     user_id: Mapped[str] = mapped_column(String(64))
     user_name: Mapped[str] = mapped_column(String(100), default="")
     plan_day: Mapped[int] = mapped_column(Integer)
-    local_date: Mapped[date] = mapped_column(Date)
+    local_date: Mapped[date] = mapped_column(LocalDate)
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text, default="")
 
@@ -103,7 +103,7 @@ class DeliveryRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
-    local_date: Mapped[date] = mapped_column(Date)
+    local_date: Mapped[date] = mapped_column(LocalDate)
     plan_day: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
