@@ -13,7 +13,7 @@ from bot.core.ports import ChatGateway, Clock
 from bot.settings import Settings
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
-from bot.store.repository import SqlStore
+from bot.store.store import SqlStore
 from curriculum.loader import Curriculum, load_curriculum
 from scheduler.delivery import DeliveryEngine, DeliveryPolicy
 from scheduler.live import LiveBoard

@@ -1,23 +1,22 @@
-"""The SQLAlchemy implementation of the core's Store and UnitOfWork ports."""
+"""The SQLAlchemy implementation of the core's UnitOfWork port, and the mapping of rows to core dataclasses."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from datetime import date, datetime, timedelta
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, or_, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.model import Address, ChatKind, Claim, Completion, Correction, Delivery, DeliveryStatus, Subscription
+from bot.core.model import Address, ChatKind, Completion, Correction, Delivery, DeliveryStatus, Subscription
 from bot.store.tables import CompletionRow, CorrectionRow, DeliveryRow, SubscriptionRow, SummaryRow
 
 SUBSCRIPTIONS: Table = SubscriptionRow.__table__  # type: ignore[assignment]
 
 
-def _subscription(row: Any) -> Subscription:
+def to_subscription(row: Any) -> Subscription:
     """From an ORM object or a plain row with the table's column names."""
     return Subscription(
         address=Address(row.platform, row.chat_id),
@@ -35,7 +34,7 @@ def _subscription(row: Any) -> Subscription:
     )
 
 
-def _delivery(row: DeliveryRow) -> Delivery:
+def to_delivery(row: DeliveryRow) -> Delivery:
     return Delivery(
         row.id,
         row.subscription_id,
@@ -47,7 +46,7 @@ def _delivery(row: DeliveryRow) -> Delivery:
     )
 
 
-def _completion(row: CompletionRow) -> Completion:
+def to_completion(row: CompletionRow) -> Completion:
     return Completion(
         row.subscription_id, row.user_id, row.plan_day, row.local_date, row.completed_at, row.user_name, row.note
     )
@@ -70,11 +69,11 @@ class SqlUnitOfWork:
                 SubscriptionRow.platform == address.platform, SubscriptionRow.chat_id == address.chat_id
             )
         )
-        return _subscription(row) if row else None
+        return to_subscription(row) if row else None
 
     async def subscription_by_id(self, subscription_id: int) -> Subscription | None:
         row = await self.session.get(SubscriptionRow, subscription_id)
-        return _subscription(row) if row else None
+        return to_subscription(row) if row else None
 
     async def save_subscription(self, sub: Subscription, now: datetime) -> Subscription:
         values = {
@@ -96,7 +95,7 @@ class SqlUnitOfWork:
             row = SubscriptionRow(**values, created_at=now)
             self.session.add(row)
             await self.session.flush()
-            return _subscription(row)
+            return to_subscription(row)
         await self.session.execute(update(SubscriptionRow).where(SubscriptionRow.id == sub.id).values(**values))
         return sub
 
@@ -123,7 +122,7 @@ class SqlUnitOfWork:
             .where(CompletionRow.subscription_id == subscription_id, CompletionRow.user_id == user_id)
             .order_by(CompletionRow.completed_at)
         )
-        return [_completion(row) for row in rows]
+        return [to_completion(row) for row in rows]
 
     async def chat_completions(self, subscription_id: int) -> list[Completion]:
         rows = await self.session.scalars(
@@ -131,7 +130,7 @@ class SqlUnitOfWork:
             .where(CompletionRow.subscription_id == subscription_id)
             .order_by(CompletionRow.completed_at)
         )
-        return [_completion(row) for row in rows]
+        return [to_completion(row) for row in rows]
 
     async def user_completions(self, platform: str, user_id: str) -> list[Completion]:
         rows = await self.session.scalars(
@@ -140,7 +139,7 @@ class SqlUnitOfWork:
             .where(CompletionRow.user_id == user_id, SubscriptionRow.platform == platform)
             .order_by(CompletionRow.completed_at)
         )
-        return [_completion(row) for row in rows]
+        return [to_completion(row) for row in rows]
 
     async def remove_completion(self, subscription_id: int, user_id: str, plan_day: int) -> bool:
         result = await self.session.execute(
@@ -277,111 +276,7 @@ class SqlUnitOfWork:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return [_subscription(row) for row in rows]
+        return [to_subscription(row) for row in rows]
 
     async def commit(self) -> None:
         await self.session.commit()
-
-
-class SqlStore:
-    """Storage over one async engine; see `bot.core.ports.Store`."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-
-    @asynccontextmanager
-    async def unit(self) -> AsyncIterator[SqlUnitOfWork]:
-        async with self._sessions() as session:
-            yield SqlUnitOfWork(session, self.engine.dialect.name)
-
-    async def set_delivery_status(
-        self,
-        delivery_id: int,
-        status: DeliveryStatus,
-        now: datetime,
-        *,
-        message_id: str | None = None,
-        error: str | None = None,
-        retry_at: datetime | None = None,
-    ) -> None:
-        values: dict[str, Any] = {"status": status.value, "retry_at": retry_at, "error": error and error[:300]}
-        if status is DeliveryStatus.SENT:
-            values.update(sent_at=now, message_id=message_id)
-        async with self._sessions() as session:
-            await session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(**values))
-            await session.commit()
-
-    async def retryable_deliveries(self, now: datetime, limit: int, lease: timedelta) -> list[Claim]:
-        stale = now - lease
-        async with self._sessions() as session:
-            # A process that died mid-send leaves SENDING rows: it may have delivered, so never resend those.
-            await session.execute(
-                update(DeliveryRow)
-                .where(DeliveryRow.status == DeliveryStatus.SENDING.value, DeliveryRow.claimed_at <= stale)
-                .values(status=DeliveryStatus.UNKNOWN.value, error="the sending process stopped mid-send")
-            )
-            rows = (
-                await session.execute(
-                    select(DeliveryRow, SubscriptionRow)
-                    .join(SubscriptionRow, DeliveryRow.subscription_id == SubscriptionRow.id)
-                    .where(
-                        or_(
-                            and_(DeliveryRow.status == DeliveryStatus.FAILED.value, DeliveryRow.retry_at <= now),
-                            # Claimed by a process that died before trying: nothing went out, so send it.
-                            and_(DeliveryRow.status == DeliveryStatus.CLAIMED.value, DeliveryRow.claimed_at <= stale),
-                        ),
-                        SubscriptionRow.active.is_(True),
-                    )
-                    .order_by(DeliveryRow.id)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True, of=DeliveryRow)
-                )
-            ).all()
-            claims = []
-            for delivery, sub in rows:
-                delivery.status = DeliveryStatus.CLAIMED.value
-                delivery.attempts += 1
-                delivery.retry_at = None
-                delivery.claimed_at = now
-                claims.append(Claim(_delivery(delivery), _subscription(sub)))
-            await session.commit()
-            return claims
-
-    async def deactivate(self, address: Address, now: datetime) -> None:
-        async with self._sessions() as session:
-            await session.execute(
-                update(SubscriptionRow)
-                .where(SubscriptionRow.platform == address.platform, SubscriptionRow.chat_id == address.chat_id)
-                .values(active=False, unreachable=True, next_due_at=None, updated_at=now)
-            )
-            await session.commit()
-
-    async def move_chat(self, address: Address, new_chat_id: str, now: datetime) -> None:
-        async with self._sessions() as session:
-            taken = await session.scalar(
-                select(SubscriptionRow.id).where(
-                    SubscriptionRow.platform == address.platform, SubscriptionRow.chat_id == new_chat_id
-                )
-            )
-            if taken is None:
-                await session.execute(
-                    update(SubscriptionRow)
-                    .where(SubscriptionRow.platform == address.platform, SubscriptionRow.chat_id == address.chat_id)
-                    .values(chat_id=new_chat_id, updated_at=now)
-                )
-                await session.commit()
-
-    async def release(self, delivery_ids: list[int], now: datetime) -> None:
-        if not delivery_ids:
-            return
-        async with self._sessions() as session:
-            await session.execute(
-                update(DeliveryRow)
-                .where(DeliveryRow.id.in_(delivery_ids))
-                .values(status=DeliveryStatus.FAILED.value, retry_at=now, error="released at shutdown")
-            )
-            await session.commit()
-
-    async def close(self) -> None:
-        await self.engine.dispose()
