@@ -67,6 +67,38 @@ QUICK = Sizes(
 )
 
 
+class Stopwatch:
+    """Wall time spent inside chosen async methods of live objects, by wrapping them on the instance.
+
+    It costs two perf_counter() calls per call, so it stays on in timed runs; nested labels overlap.
+    """
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+
+    def wrap(self, obj: Any, name: str, label: str | None = None) -> None:
+        original = getattr(obj, name)
+        key = label or name
+
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await original(*args, **kwargs)
+            finally:
+                self.spent[key] = self.spent.get(key, 0.0) + time.perf_counter() - started
+                self.calls[key] = self.calls.get(key, 0) + 1
+
+        setattr(obj, name, timed)
+
+    def reset(self) -> None:
+        self.spent.clear()
+        self.calls.clear()
+
+    def per_item_ms(self, count: int) -> dict[str, float]:
+        return {key: 1000 * spent / count for key, spent in self.spent.items()}
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -178,6 +210,19 @@ class FakeServer:
             if stats["sent"] >= count or time.monotonic() > deadline:
                 return stats
             await asyncio.sleep(0.05)
+
+    async def wait_quiet(self, quiet: float, timeout: float) -> dict[str, Any]:  # noqa: ASYNC109 - a bench deadline
+        """Poll until no message has been accepted for `quiet` seconds and no update waits; return the stats."""
+        deadline = time.monotonic() + timeout
+        last, since = -1, time.monotonic()
+        while True:
+            stats = await self.stats()
+            if stats["sent"] != last:
+                last, since = stats["sent"], time.monotonic()
+            idle = not stats["feeding"] and not stats["pending_updates"]
+            if (idle and time.monotonic() - since >= quiet) or time.monotonic() > deadline:
+                return stats
+            await asyncio.sleep(0.25)
 
 
 def quiet_logging() -> None:

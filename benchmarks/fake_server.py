@@ -16,7 +16,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.fakes.telegram_server import FakeTelegram  # noqa: E402
+from tests.fakes.telegram_server import FakeTelegram
 
 Params = dict[str, Any]
 

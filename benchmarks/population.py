@@ -6,7 +6,6 @@ creating a million through /subscribe would take longer than every benchmark tog
 
 from __future__ import annotations
 
-import random
 import shutil
 import tempfile
 import uuid
@@ -20,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
-from sqlalchemy import create_engine, delete, insert, text, update
+from sqlalchemy import create_engine, delete, text, update
 
 from bot.store.migrate import upgrade
 from bot.store.tables import CompletionRow, DeliveryRow, SubscriptionRow
@@ -39,13 +38,19 @@ def zones() -> tuple[str, ...]:
     return tuple(sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(skip)))
 
 
+@cache
+def zone_info(name: str) -> ZoneInfo:
+    # ZoneInfo keeps only 8 zones strongly cached: hold every one, or each row re-reads its tz file.
+    return ZoneInfo(name)
+
+
 def chat_id(sub_id: int, *, group: bool = False) -> int:
     """Telegram-shaped ids: people positive, groups negative."""
     return -(10_000_000 + sub_id) if group else 10_000_000 + sub_id
 
 
 def _row(sub_id: int, zone: str, at: time, due: datetime, now: datetime, *, group: bool = False) -> Row:
-    tz = ZoneInfo(zone)
+    tz = zone_info(zone)
     # Start dates spread over the whole plan, so pushes render all 140 topics in both languages.
     start = local_date(due, tz) - timedelta(days=sub_id % PLAN_DAYS)
     return {
@@ -71,7 +76,7 @@ def due_now_rows(first: int, count: int, now: datetime, *, group_every: int = 0)
     names = zones()
     for sub_id in range(first, first + count):
         zone = names[sub_id % len(names)]
-        tz = ZoneInfo(zone)
+        tz = zone_info(zone)
         at = now.astimezone(tz).time().replace(second=0, microsecond=0, tzinfo=None)
         due = local_instant(local_date(now, tz), at, tz)
         if due > now:  # a DST gap moved the minute forward: take it a day earlier
@@ -81,14 +86,15 @@ def due_now_rows(first: int, count: int, now: datetime, *, group_every: int = 0)
 
 
 def spread_rows(first: int, count: int, t0: datetime) -> Iterator[Row]:
-    """Subscribers at random minutes of the day in random zones; next due within 24 h after `t0`."""
+    """Subscribers at scattered minutes of the day in scattered zones; next due within 24 h after `t0`."""
     names = zones()
     for sub_id in range(first, first + count):
-        pick = random.Random(sub_id)  # the same row whatever the chunking
-        zone = names[pick.randrange(len(names))]
-        minute = pick.randrange(24 * 60)
+        # A multiplicative hash, not random(): the same row whatever the chunking, and 10x cheaper to pick.
+        pick = (sub_id * 2_654_435_761) % 2**32
+        zone = names[pick % len(names)]
+        minute = (pick >> 12) % (24 * 60)
         at = time(minute // 60, minute % 60)
-        yield _row(sub_id, zone, at, next_due(at, ZoneInfo(zone), not_before=t0), t0)
+        yield _row(sub_id, zone, at, next_due(at, zone_info(zone), not_before=t0), t0)
 
 
 def future_midnight(days: int = 3) -> datetime:
@@ -127,6 +133,13 @@ class Database:
         upgrade(db.url)
         return db
 
+    @classmethod
+    def create(cls, kind: str) -> Database:
+        db = cls.sqlite() if kind == "sqlite" else cls.postgres()
+        if db is None:
+            raise RuntimeError("PostgreSQL at 127.0.0.1:5432 is not reachable")
+        return db
+
     @property
     def sync_url(self) -> str:
         return self.url.replace("sqlite+aiosqlite", "sqlite").replace("postgresql://", "postgresql+psycopg://")
@@ -151,15 +164,27 @@ class Database:
         self.count += len(rows)
         if self.kind == "postgresql":
             columns = list(rows[0])
-            with psycopg.connect(self.url) as conn, conn.cursor() as cursor:
-                with cursor.copy(f"COPY subscriptions ({', '.join(columns)}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row([row[c] for c in columns])
+            statement = f"COPY subscriptions ({', '.join(columns)}) FROM STDIN"
+            with psycopg.connect(self.url) as conn, conn.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row([row[c] for c in columns])
             return
         engine = create_engine(self.sync_url)
         try:
-            with engine.begin() as conn:
-                conn.execute(insert(SubscriptionRow.__table__), rows)
+            # sqlite3's executemany with SQLAlchemy's own bind processors: the stored text is exactly what the
+            # app writes and compares (naive UTC datetimes), at a third of the cost of a core insert.
+            columns = list(rows[0])
+            table = SubscriptionRow.__table__
+            processors = [table.c[c].type._cached_bind_processor(engine.dialect) for c in columns]
+            values = [[p(row[c]) if p else row[c] for c, p in zip(columns, processors, strict=True)] for row in rows]
+            connection = engine.raw_connection()
+            try:
+                connection.execute("PRAGMA synchronous=OFF")
+                marks = ", ".join("?" * len(columns))
+                connection.executemany(f"INSERT INTO subscriptions ({', '.join(columns)}) VALUES ({marks})", values)
+                connection.commit()
+            finally:
+                connection.close()
         finally:
             engine.dispose()
 

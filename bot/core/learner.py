@@ -102,14 +102,14 @@ class Learners:
                     sub.start_date = date.fromordinal(today.toordinal() - sub.last_pushed_day)
                 if sub.last_pushed_date != today and not self.finished(sub):
                     pushed_day = self.current_day(sub)
-            if pushed_day is not None and kind is not ChatKind.PRIVATE:
-                # A group's topic goes out as a push, not a reply, so its card can carry the live count.
-                pushed_day = None
-                sub.next_due_at = now
-            else:
-                sub.next_due_at = self._next_due(sub, now, today if pushed_day else sub.last_pushed_date)
-            if pushed_day is not None:
+            if pushed_day is not None and sub.kind is not ChatKind.PRIVATE:
+                # A group's topic goes out as a push (due now), not a reply, so its card can carry the live count.
+                pushed_day, sub.next_due_at = None, now
+            elif pushed_day is not None:
                 sub.last_pushed_date, sub.last_pushed_day = today, pushed_day
+                sub.next_due_at = self._next_due(sub, now, today)
+            else:
+                sub.next_due_at = self._next_due(sub, now, sub.last_pushed_date)
             sub = await uow.save_subscription(sub, now)
             if pushed_day is not None:
                 assert sub.id is not None
