@@ -33,7 +33,12 @@ def safe_url(url: str | URL) -> str:
 
 
 def make_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
-    engine = create_async_engine(async_url(url), **kwargs)
+    target = async_url(url)
+    if target.get_backend_name() == "sqlite":
+        # Every session ends in its own COMMIT or ROLLBACK, so the pool's extra rollback on check-in is a
+        # wasted round trip to aiosqlite's thread.
+        kwargs.setdefault("pool_reset_on_return", None)
+    engine = create_async_engine(target, **kwargs)
     if engine.dialect.name == "sqlite":
         _tune_sqlite(engine)
     return engine
