@@ -189,12 +189,14 @@ class Learners:
 
     async def _progress(self, uow: UnitOfWork, sub: Subscription, user_id: str) -> Progress:
         assert sub.id is not None
-        completions = await uow.completions(sub.id, user_id)
-        dates = [c.local_date for c in completions]
         if sub.kind is ChatKind.PRIVATE:
             # In their own DM a person's streak counts every day they studied, in groups too, once per day.
             everywhere = await uow.user_completions(sub.address.platform, user_id)
+            completions = [c for c in everywhere if c.subscription_id == sub.id]
             dates = [c.local_date for c in everywhere]
+        else:
+            completions = await uow.completions(sub.id, user_id)
+            dates = [c.local_date for c in completions]
         today = self.today(sub)
         return Progress(
             done_days=frozenset(c.plan_day for c in completions),
