@@ -27,7 +27,11 @@ class Sizes:
     """The workload of one run; `full` is the issue's, `quick` the same shape made small."""
 
     name: str
-    repeats: int
+    repeats: int  # runs per figure, whose median is reported...
+    start_repeats: int  # ...for process starts,
+    limit_repeats: int  # ...for the rate-limited fan-out (each takes limit_seconds),
+    replies_repeats: int  # ...for the replies queued at once,
+    paced_repeats: int  # ...and for the replies offered at a steady rate
     fanout: int
     limit_seconds: int
     due_sizes: tuple[int, ...]
@@ -36,6 +40,9 @@ class Sizes:
     tutorial_sizes: tuple[int, ...]
     replies: int
     replies_rate: float
+    light: int  # replies offered at a rate the bot keeps up with: the time of one update without queueing
+    light_rate: float
+    profile_items: int  # pushes or updates in a profiled run: enough for stable proportions, and quick
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -44,6 +51,10 @@ class Sizes:
 FULL = Sizes(
     name="full",
     repeats=3,
+    start_repeats=3,
+    limit_repeats=3,
+    replies_repeats=2,
+    paced_repeats=1,
     fanout=10_000,
     limit_seconds=60,
     due_sizes=(1_000, 10_000, 100_000, 1_000_000),
@@ -52,18 +63,28 @@ FULL = Sizes(
     tutorial_sizes=(10_000, 100_000),
     replies=10_000,
     replies_rate=300.0,
+    light=600,
+    light_rate=20.0,
+    profile_items=2_000,
 )
 QUICK = Sizes(
     name="quick",
     repeats=3,
-    fanout=1_000,
-    limit_seconds=10,
+    start_repeats=1,
+    limit_repeats=1,
+    replies_repeats=2,
+    paced_repeats=1,
+    fanout=500,
+    limit_seconds=5,
     due_sizes=(1_000, 10_000, 100_000),
     claim=1_000,
     start_sizes=(10_000,),
     tutorial_sizes=(10_000,),
-    replies=1_000,
+    replies=500,
     replies_rate=300.0,
+    light=100,
+    light_rate=20.0,
+    profile_items=500,
 )
 
 
@@ -139,6 +160,22 @@ def machine() -> dict[str, Any]:
     }
 
 
+def code_version() -> str:
+    """The commit measured, and whether the work tree differed from it (others edit while benchmarks run)."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10, check=True)
+        except (OSError, subprocess.SubprocessError):
+            return ""
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = [line for line in git("status", "--porcelain").splitlines() if not line[3:].startswith("benchmarks/")]
+    return f"{commit} (+ uncommitted changes)" if changed else commit
+
+
 def library_versions() -> dict[str, str]:
     from importlib.metadata import version
 
@@ -202,12 +239,17 @@ class FakeServer:
     async def reset(self) -> None:
         await self.call("reset")
 
-    async def wait_sent(self, count: int, timeout: float) -> dict[str, Any]:  # noqa: ASYNC109 - a bench deadline
-        """Poll until the server has accepted `count` messages (or the time is up); return its stats."""
+    async def wait_sent(self, count: int, timeout: float, stall: float = 45.0) -> dict[str, Any]:  # noqa: ASYNC109
+        """Poll until the server has accepted `count` messages, or none came for `stall` seconds (longer than
+        the database pool's 30 s timeout, so updates that failed are given up on), or the time is up."""
         deadline = time.monotonic() + timeout
+        last, since = -1, time.monotonic()
         while True:
             stats = await self.stats()
-            if stats["sent"] >= count or time.monotonic() > deadline:
+            if stats["sent"] != last:
+                last, since = stats["sent"], time.monotonic()
+            now = time.monotonic()
+            if stats["sent"] >= count or now > deadline or now - since > stall:
                 return stats
             await asyncio.sleep(0.05)
 
@@ -230,7 +272,28 @@ def quiet_logging() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     for name in ("httpx", "telegram", "apscheduler", "aiosqlite", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # PTB's Updater.stop() logs a harmless ERROR when the last getUpdates finds its one connection still held
+    # by the cancelled long poll; every benchmark stops an adapter, so that line would repeat in every run.
+    logging.getLogger("telegram.ext.Updater").setLevel(logging.CRITICAL)
     log.setLevel(logging.INFO)
+
+
+class ErrorCount(logging.Handler):
+    """Counts ERROR records from studybot's loggers (a failed command, an update that raised) during a run."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+    def __enter__(self) -> Self:
+        logging.getLogger("bot").addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        logging.getLogger("bot").removeHandler(self)
 
 
 def progress(message: str) -> None:

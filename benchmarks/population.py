@@ -22,9 +22,10 @@ import psycopg
 from sqlalchemy import create_engine, delete, text, update
 
 from bot.store.migrate import upgrade
-from bot.store.tables import CompletionRow, DeliveryRow, SubscriptionRow
+from bot.store.tables import Base, SubscriptionRow
 from scheduler.due import local_date, local_instant, next_due
 
+SUBSCRIPTIONS: Any = SubscriptionRow.__table__
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PLAN_DAYS = 140
 CHUNK = 20_000
@@ -174,8 +175,7 @@ class Database:
             # sqlite3's executemany with SQLAlchemy's own bind processors: the stored text is exactly what the
             # app writes and compares (naive UTC datetimes), at a third of the cost of a core insert.
             columns = list(rows[0])
-            table = SubscriptionRow.__table__
-            processors = [table.c[c].type._cached_bind_processor(engine.dialect) for c in columns]
+            processors = [SUBSCRIPTIONS.c[c].type._cached_bind_processor(engine.dialect) for c in columns]
             values = [[p(row[c]) if p else row[c] for c, p in zip(columns, processors, strict=True)] for row in rows]
             connection = engine.raw_connection()
             try:
@@ -188,16 +188,20 @@ class Database:
         finally:
             engine.dispose()
 
-    def reset(self, due: datetime | None = None) -> None:
-        """Forget every push and completion; with `due`, make every subscription due again at that instant."""
+    def reset(self, due: datetime | None = None, *, due_first: int | None = None) -> None:
+        """Forget every push, completion and summary; with `due`, make the subscriptions due again at that
+        instant (only the first `due_first` of them, if given)."""
         engine = create_engine(self.sync_url)
         try:
             with engine.begin() as conn:
-                conn.execute(delete(DeliveryRow.__table__))
-                conn.execute(delete(CompletionRow.__table__))
+                for table in reversed(Base.metadata.sorted_tables):
+                    if table.name != SUBSCRIPTIONS.name:
+                        conn.execute(delete(table))
                 if due is not None:
                     values = {"next_due_at": due, "last_pushed_date": None, "last_pushed_day": 0, "active": True}
-                    conn.execute(update(SubscriptionRow.__table__).values(**values))
+                    conn.execute(update(SUBSCRIPTIONS).values(**values))
+                if due_first is not None:
+                    conn.execute(update(SUBSCRIPTIONS).where(SUBSCRIPTIONS.c.id > due_first).values(next_due_at=None))
             if self.kind == "postgresql":
                 with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                     conn.execute(text("VACUUM ANALYZE"))

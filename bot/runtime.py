@@ -39,7 +39,16 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             )
         )
     if settings.discord_token is not None:
-        log.warning("STUDYBOT_DISCORD_TOKEN is set, but the Discord adapter is not in this build yet")
+        from bot.adapters.discord import DiscordAdapter
+
+        adapters.append(
+            DiscordAdapter(
+                app,
+                settings.discord_token.get_secret_value(),
+                api_url=settings.discord_api_url,
+                gateway_url=settings.discord_gateway_url,
+            )
+        )
     runner = DeliveryRunner(app.delivery, settings.delivery_interval_seconds, app.live, settings.live_edit_seconds)
     started: list[Adapter] = []
     try:

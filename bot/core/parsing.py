@@ -98,3 +98,35 @@ def parse_language(text: str) -> str | None:
     aliases = {"中文": "zh", "chinese": "zh", "english": "en", "英文": "en", "cn": "zh"}
     value = aliases.get(value, value)
     return value if value in LANGUAGES else None
+
+
+def zone_choices(prefix: str, limit: int = 25) -> list[str]:
+    """IANA names for an autocomplete box: 'asia/sh' or 'shang' -> ['Asia/Shanghai']; '' -> common zones.
+
+    Names that start with the text come first, then cities that do, then names that merely contain it;
+    an offset such as 'UTC+8' is offered as typed, since /timezone accepts it.
+    """
+    typed = prefix.strip()
+    if not typed:
+        common = ("UTC", "Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo",
+                  "Asia/Seoul", "Asia/Kolkata", "Asia/Dubai", "Europe/London", "Europe/Paris", "Europe/Berlin",
+                  "Europe/Moscow", "Africa/Lagos", "Africa/Cairo", "America/New_York", "America/Chicago",
+                  "America/Denver", "America/Los_Angeles", "America/Sao_Paulo", "Australia/Sydney",
+                  "Pacific/Auckland")  # fmt: skip
+        return list(common[:limit])
+    if _OFFSET.match(typed) and parse_zone(typed) is not None:
+        return [typed.upper()]
+    wanted = typed.lower().replace(" ", "_")
+    regions = ("africa/", "america/", "antarctica/", "arctic/", "asia/", "atlantic/", "australia/", "europe/",
+               "indian/", "pacific/")  # fmt: skip
+    ranked: list[tuple[int, str]] = []
+    for lower, name in _zones_by_lower().items():
+        if lower != "utc" and not lower.startswith(regions):
+            continue  # legacy aliases (PRC, US/Pacific, Etc/GMT-8) only crowd the list
+        if lower.startswith(wanted):
+            ranked.append((0, name))
+        elif lower.rsplit("/", 1)[-1].startswith(wanted):
+            ranked.append((1, name))
+        elif wanted in lower:
+            ranked.append((2, name))
+    return [name for _, name in sorted(ranked)[:limit]]

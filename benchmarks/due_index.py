@@ -1,0 +1,147 @@
+"""Benchmark 3 (and the data for 4): the due index at 1k..1M subscriptions over every zone and minute.
+
+At each size it times one claim of the 1,000 earliest due (find + record + advance, as the pass does), and
+the query alone; then start-to-ready and idle RSS of `studybot run`, and of the tutorial bot where asked.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+from pydantic import SecretStr
+from sqlalchemy import bindparam, create_engine, delete, func, select, update
+
+from benchmarks import startup
+from benchmarks.common import Sizes, median, progress
+from benchmarks.population import Database, future_midnight, spread_rows
+from benchmarks.profiling import Profile, profiled
+from bot.bootstrap import App, bootstrap
+from bot.core.clock import ManualClock
+from bot.core.model import Claim
+from bot.settings import Settings
+from bot.store.tables import DeliveryRow, SubscriptionRow
+from curriculum.loader import Curriculum
+from scheduler.delivery import DeliveryEngine, DeliveryPolicy, PassReport
+from scheduler.due import local_instant
+
+CLAIM_TARGET_MS = 50.0
+START_TARGET_S = 2.0
+RSS_TARGET_MB = 150.0
+
+
+async def run(
+    sizes: Sizes, kinds: list[str], curriculum: Curriculum, profile: bool
+) -> tuple[dict[str, Any], list[Profile]]:
+    t0 = future_midnight()  # every next due lies in the 24 h after it, so a real process finds nothing due
+    result: dict[str, Any] = {"claim": sizes.claim, "databases": {}, "tutorial": {}}
+    profiles: list[Profile] = []
+    for kind in kinds:
+        db = Database.create(kind)
+        curve: dict[str, Any] = {}
+        try:
+            for size in sizes.due_sizes:
+                started = time.perf_counter()
+                db.insert(spread_rows(db.count + 1, size - db.count, t0))
+                db.analyze()
+                progress(f"due index {kind}: {size:,} subscriptions stored in {time.perf_counter() - started:.0f} s")
+                figures = await claim_times(db, curriculum, sizes.claim, sizes.repeats)
+                if profile and size == sizes.due_sizes[-1]:
+                    async with profiled(f"claim {sizes.claim} of {size:,} ({kind})", True) as prof:
+                        await claim_times(db, curriculum, sizes.claim, 1)
+                    if prof is not None:
+                        profiles.append(prof)
+                if size in sizes.start_sizes:
+                    figures["start"] = await startup.studybot(db.url, sizes.start_repeats)
+                if kind == "sqlite" and size in sizes.tutorial_sizes:
+                    result["tutorial"][str(size)] = await startup.tutorial(db.path, sizes.start_repeats)
+                curve[str(size)] = figures
+                progress(f"due index {kind} {size:,}: {_line(figures, result['tutorial'].get(str(size)))}")
+        finally:
+            db.drop()
+        result["databases"][kind] = curve
+    return result, profiles
+
+
+def _line(figures: dict[str, Any], tutorial: dict[str, Any] | None) -> str:
+    text = f"claim {figures['claim_ms']:.1f} ms (find {figures['find_ms']:.1f} ms, {figures['due']} due)"
+    if "start" in figures:
+        text += f", start {figures['start']['ready_s']:.2f} s, RSS {figures['start']['rss_mb']:.0f} MB"
+    if tutorial:
+        text += f"; JobQueue start {tutorial['ready_s']:.2f} s, RSS {tutorial['rss_mb']:.0f} MB"
+    return text
+
+
+async def claim_times(db: Database, curriculum: Curriculum, claim: int, repeats: int) -> dict[str, Any]:
+    """Median time to claim `claim` due subscriptions (a warm process, as a running bot is), state restored after."""
+    settings = Settings(database_url=SecretStr(db.url), _env_file=None)
+    clock = ManualClock(future_midnight())
+    app = await bootstrap(settings, clock=clock, curriculum=curriculum, migrate=False)
+    # A grace of two days keeps every claim on the normal path: at 1k subscriptions the 1,000th due is ~24 h
+    # after the first, which the default 6 h grace would treat as downtime catch-up.
+    policy = DeliveryPolicy(grace=timedelta(days=2), batch=claim)
+    engine = DeliveryEngine(app.store, clock, curriculum, app.gateways, policy)
+    try:
+        now, due = await _kth_due(app, claim)
+        find_ms: list[float] = []
+        claim_ms: list[float] = []
+        for attempt in range(repeats + 1):  # the first warms SQLAlchemy's statement caches, as a running bot has
+            async with app.store.unit() as uow:
+                started = time.perf_counter()
+                found = await uow.claim_due(now, claim)
+                found_ms = 1000 * (time.perf_counter() - started)
+            started = time.perf_counter()
+            claims = await engine._claim_batch(now, PassReport())
+            took_ms = 1000 * (time.perf_counter() - started)
+            if len(claims) != min(claim, db.count) or len(found) != len(claims):
+                raise RuntimeError(f"claimed {len(claims)} (found {len(found)}) of {claim} due")
+            restore(db, claims)
+            if attempt:
+                find_ms.append(found_ms)
+                claim_ms.append(took_ms)
+    finally:
+        await app.close()
+    return {
+        "due": due,
+        "find_ms": median(find_ms),
+        "claim_ms": median(claim_ms),
+        "claim_runs_ms": claim_ms,
+        "met": median(claim_ms) <= CLAIM_TARGET_MS,
+    }
+
+
+async def _kth_due(app: App, k: int) -> tuple[Any, int]:
+    """The instant by which `k` subscriptions are due, and how many are due then (ties may add a few)."""
+    async with app.store.engine.connect() as conn:
+        column = SubscriptionRow.next_due_at
+        now = await conn.scalar(select(column).order_by(column).limit(1).offset(k - 1))
+        if now is None:
+            now = await conn.scalar(select(func.max(column)))
+        due = await conn.scalar(select(func.count()).where(column <= now))
+    return now, int(due or 0)
+
+
+def restore(db: Database, claims: list[Claim]) -> None:
+    """Undo a claim: each subscription due again at the instant it was claimed for, its delivery row gone."""
+    table: Any = SubscriptionRow.__table__
+    rows = [
+        {
+            "sid": c.subscription.id,
+            "due": local_instant(c.delivery.local_date, c.subscription.local_time, c.subscription.zone),
+        }
+        for c in claims
+    ]
+    engine = create_engine(db.sync_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(delete(DeliveryRow))
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("sid"))
+                .values(next_due_at=bindparam("due"), last_pushed_date=None, last_pushed_day=0)
+            )
+            if rows:
+                conn.execute(statement, rows)
+    finally:
+        engine.dispose()

@@ -1,0 +1,173 @@
+"""Turns the figures of one run into the Markdown tables that run.py prints and benchmarks/README.md quotes."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from benchmarks import due_index, fanout, limit, replies
+from benchmarks.profiling import Profile, render
+
+
+def _n(value: float, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def _met(ok: bool | None) -> str:
+    return "–" if ok is None else ("yes" if ok else "**no**")
+
+
+def _size(n: int | str) -> str:
+    n = int(n)
+    return f"{n // 1_000_000}M" if n >= 1_000_000 else f"{n // 1000}k" if n >= 1000 else str(n)
+
+
+def _failed(phase: dict[str, Any]) -> str:
+    failed = phase.get("failed", 0)
+    return f"; **{failed} failed** (database pool timeouts)" if failed else ""
+
+
+def header(run: dict[str, Any]) -> list[str]:
+    m, sizes = run["machine"], run["sizes"]
+    libs = ", ".join(f"{k} {v}" for k, v in run["libraries"].items())
+    return [
+        f"studybot benchmarks, {sizes['name']} run, {run['started']} ({run['duration_s'] / 60:.1f} min)",
+        "",
+        f"- machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['system']}, Python {m['python']}",
+        f"- load average (1/5/15 min) at start {m['loadavg']}, at end {run['loadavg_end']} "
+        "(the machine is shared: other runs compete for the same 2 cores)",
+        f"- code: commit {run.get('code', '?')}; {libs}",
+        f"- medians of {sizes['repeats']} runs unless a row says otherwise; the fake Telegram server runs in its "
+        "own process on 127.0.0.1",
+    ]
+
+
+def summary_rows(results: dict[str, Any]) -> list[list[str]]:
+    rows: list[list[str]] = []
+    if (f := results.get("fanout")) is not None:
+        for kind, d in f["databases"].items():
+            parts = d["ms_per_push"]
+            split = " + ".join(f"{k} {v:.2f}" for k, v in parts.items())
+            runs = "" if len(d["pass_runs"]) > 1 else " (1 run)"
+            rows.append([
+                "1", f"fan-out, {f['subscribers']:,} due, limiter off, {kind}{runs}",
+                f"{_n(d['pass_msgs_per_s'])} msg/s ({split} ms/push)",
+                f"raw PTB send_message loop {_n(f['raw_msgs_per_s'])} msg/s ({f['raw_ms_per_message']:.2f} ms/msg)",
+                f"{d['ratio']:.2f}", f">= {fanout.TARGET_RATIO}", _met(d["met"]),
+            ])  # fmt: skip
+    for key, label in (("limit", "10% groups"), ("limit_private", "private chats only"),
+                       ("limit_floods", "10% groups + 2 groups send 22 /done each")):  # fmt: skip
+        if (lim := results.get(key)) is None:
+            continue
+        runs = "" if len(lim["runs"]) > 1 else " (1 run)"
+        rows.append([
+            "2", f"at the limit: {lim['seconds']} s fan-out, {label}, SQLite{runs}",
+            f"{lim['msgs_per_s']:.2f} msg/s; {lim['rejected_429']} x 429; max {lim['max_per_second']}/s; "
+            f"max {lim['max_group_per_minute']}/min in a group",
+            f"server cap {limit.CAP} msg/s, {limit.GROUP_CAP}/min per group",
+            f"{lim['msgs_per_s'] / limit.CAP:.2f} of cap",
+            f">= {limit.TARGET} msg/s, 0 x 429, <= {limit.GROUP_CAP}/min", _met(lim["met"]),
+        ])  # fmt: skip
+    if (d := results.get("due_index")) is not None:
+        for kind, curve in d["databases"].items():
+            largest = max(curve, key=int)
+            c = curve[largest]
+            rows.append([
+                "3", f"claim {d['claim']:,} due of {_size(largest)} subscriptions, {kind}",
+                f"{c['claim_ms']:.1f} ms (the query alone {c['find_ms']:.1f} ms)", "", "",
+                f"<= {due_index.CLAIM_TARGET_MS:.0f} ms", _met(c["met"]),
+            ])  # fmt: skip
+            if "start" in c:
+                s = c["start"]
+                rows.append([
+                    "3", f"start to ready / idle RSS, {_size(largest)} stored, {kind}",
+                    f"{s['ready_s']:.2f} s / {s['rss_mb']:.0f} MB", "", "",
+                    f"<= {due_index.START_TARGET_S:.0f} s / <= {due_index.RSS_TARGET_MB:.0f} MB",
+                    f"{_met(s['ready_s'] <= due_index.START_TARGET_S)} / "
+                    f"{_met(s['rss_mb'] <= due_index.RSS_TARGET_MB)}",
+                ])  # fmt: skip
+        sqlite = d["databases"].get("sqlite", {})
+        for size, t in d["tutorial"].items():
+            s = sqlite.get(size, {}).get("start")
+            if s is None:
+                continue
+            rows.append([
+                "4", f"start to ready / idle RSS, {_size(size)} subscribers, SQLite",
+                f"{s['ready_s']:.2f} s / {s['rss_mb']:.0f} MB",
+                f"JobQueue.run_daily x {_size(size)}: {t['ready_s']:.2f} s / {t['rss_mb']:.0f} MB",
+                f"{s['ready_s'] / t['ready_s']:.2f} / {s['rss_mb'] / t['rss_mb']:.2f}", "lower is better", "–",
+            ])  # fmt: skip
+    if (r := results.get("replies")) is not None:
+        b, p = r["burst"], r["paced"]
+        rows.append([
+            "5", f"/done replies, {r['updates']:,} queued at once, SQLite ({len(b['runs'])} runs)",
+            f"{_n(b['per_s'])}/s; inside the bot p50 {_n(b['p50_ms'], 1)} ms, p99 {_n(b['p99_ms'], 1)} ms"
+            + _failed(b),
+            "", "", f">= {replies.TARGET_PER_S:.0f}/s", _met(r["met_rate"]),
+        ])  # fmt: skip
+        runs = "" if len(p["runs"]) > 1 else " (1 run)"
+        rows.append([
+            "5", f"/done replies, {r['updates']:,} offered at {r['offered_rate']:.0f}/s, SQLite{runs}",
+            f"{_n(p['per_s'])}/s; inside the bot p50 {_n(p['p50_ms'], 1)} ms, p99 {_n(p['p99_ms'], 1)} ms"
+            + _failed(p),
+            f"server round trip p50 {_n(p['round_trip_p50_ms'], 1)} ms, p99 {_n(p['round_trip_p99_ms'], 1)} ms",
+            "", f"p99 <= {replies.TARGET_P99_MS:.0f} ms", _met(r["met_p99"]),
+        ])  # fmt: skip
+        li = r["light"]
+        rows.append([
+            "5", f"/done, {r['light_updates']:,} offered at {r['light_rate']:.0f}/s (no queueing), SQLite (1 run)",
+            f"inside the bot p50 {_n(li['p50_ms'], 1)} ms, p99 {_n(li['p99_ms'], 1)} ms (mean: core "
+            f"{_n(li.get('core ms', math.nan), 2)} + reply send {_n(li.get('reply send ms', math.nan), 2)} ms)",
+            f"server round trip p50 {_n(li['round_trip_p50_ms'], 1)} ms, p99 {_n(li['round_trip_p99_ms'], 1)} ms",
+            "", f"p99 <= {replies.TARGET_P99_MS:.0f} ms", _met(li["p99_ms"] <= replies.TARGET_P99_MS),
+        ])  # fmt: skip
+    for name, value in results.items():
+        if isinstance(value, dict) and "error" in value:
+            rows.append(["", f"{name}: did not finish", value["error"], "", "", "", "**no**"])
+    return rows
+
+
+def markdown(columns: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    return lines + ["| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in rows]
+
+
+def curve_rows(d: dict[str, Any]) -> list[list[str]]:
+    """One row per size: claim and query times on each database, start-up and RSS where measured."""
+    kinds = list(d["databases"])
+    sizes = sorted({int(s) for curve in d["databases"].values() for s in curve})
+    rows = []
+    for size in sizes:
+        row = [_size(size)]
+        for kind in kinds:
+            c = d["databases"][kind].get(str(size))
+            row += [f"{c['claim_ms']:.1f} ({c['find_ms']:.1f})" if c else "–"]
+        for kind in kinds:
+            s = d["databases"][kind].get(str(size), {}).get("start")
+            row += [f"{s['ready_s']:.2f} s / {s['rss_mb']:.0f} MB" if s else "–"]
+        t = d["tutorial"].get(str(size))
+        row.append(f"{t['ready_s']:.2f} s / {t['rss_mb']:.0f} MB" if t else "–")
+        rows.append(row)
+    return rows
+
+
+def report(run: dict[str, Any], profiles: list[Profile]) -> str:
+    results = run["results"]
+    lines = [*header(run), ""]
+    columns = ["#", "what", "studybot", "alternative / limit", "ratio", "target", "met"]
+    lines += markdown(columns, summary_rows(results))
+    if (d := results.get("due_index")) is not None:
+        kinds = list(d["databases"])
+        columns = ["subscriptions"]
+        columns += [f"claim {d['claim']:,} ms (query alone), {k}" for k in kinds]
+        columns += [f"studybot start / RSS, {k}" for k in kinds]
+        columns.append("JobQueue start / RSS")
+        lines += ["", "Due index: the cost of one claim as the table grows (always ~1,000 due)", ""]
+        lines += markdown(columns, curve_rows(d))
+    missed = [row[1] for row in summary_rows(results) if "**no**" in row[-1]]
+    lines += ["", f"Targets missed: {len(missed)}" + (": " + "; ".join(missed) if missed else "")]
+    for profile in profiles:
+        lines += ["", "```", render(profile), "```"]
+    return "\n".join(lines)

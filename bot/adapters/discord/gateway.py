@@ -1,0 +1,141 @@
+"""The outbound side of Discord: sends core replies to channels and DMs, paces fan-out under Discord's global
+limit, and maps discord.py's errors to the core's."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import aiohttp
+import discord
+from aiolimiter import AsyncLimiter
+
+from bot.adapters.discord.format import outgoing
+from bot.core.ports import ChatUnreachable, SendUncertain, TemporaryFailure
+from bot.core.replies import Reply
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+DM_PREFIX = "dm:"
+# Discord allows 50 requests a second per bot across all routes; leave room for interaction traffic.
+REQUESTS_PER_SECOND = 40.0
+UNKNOWN_MESSAGE = 10008
+_T = TypeVar("_T")
+
+Messageable = discord.PartialMessageable
+
+
+def dm_chat_id(user_id: int) -> str:
+    """A DM is addressed by its user, so the address stays the same whoever opens the channel."""
+    return f"{DM_PREFIX}{user_id}"
+
+
+class MessageGone(Exception):
+    """The message to edit was deleted; the chat itself is fine."""
+
+
+class DiscordGateway:
+    """Implements the core's ChatGateway port over a discord.py client (REST only; no gateway cache needed)."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self, client: discord.Client, *, per_second: float | None = REQUESTS_PER_SECOND, remember: int = 10_000
+    ) -> None:
+        self.client = client
+        # Evenly spaced rather than bursty, like Telegram's pacing: a fan-out of thousands of pushes never
+        # meets the global limit, and discord.py still handles any per-route 429 itself.
+        self.limiter = AsyncLimiter(1, 1 / per_second) if per_second else None
+        self.remember = remember
+        self._dm_channels: OrderedDict[int, int] = OrderedDict()  # user id -> DM channel id
+
+    async def send(self, chat_id: str, reply: Reply) -> str:
+        out = outgoing(reply)
+
+        async def send(channel: Messageable) -> discord.Message:
+            return await channel.send(**out.kwargs())
+
+        try:
+            message = await self._call(chat_id, send)
+        except MessageGone as exc:  # not a thing a new message can meet; counted as a refusal to retry later
+            raise TemporaryFailure(str(exc)) from None
+        return str(message.id)
+
+    async def edit(self, chat_id: str, message_id: str, reply: Reply) -> None:
+        out = outgoing(reply)
+
+        async def edit(channel: Messageable) -> discord.Message:
+            return await channel.get_partial_message(int(message_id)).edit(**out.edit_kwargs())
+
+        try:
+            await self._call(chat_id, edit)
+        except MessageGone:
+            log.info("message %s in %s was deleted; nothing to edit", message_id, chat_id)
+
+    async def is_admin(self, chat_id: str, user_id: str) -> bool:
+        if chat_id.startswith(DM_PREFIX):
+            return chat_id == dm_chat_id(int(user_id))
+        channel = self.client.get_channel(int(chat_id))
+        if not isinstance(channel, discord.abc.GuildChannel | discord.Thread):
+            return False
+        member = channel.guild.get_member(int(user_id))
+        if member is None:
+            try:
+                member = await channel.guild.fetch_member(int(user_id))
+            except discord.HTTPException as exc:
+                log.warning("could not check admin rights in %s: %s", chat_id, exc)
+                return False
+        perms = channel.permissions_for(member)
+        return perms.administrator or perms.manage_guild or perms.manage_channels
+
+    async def _pace(self) -> None:
+        if self.limiter is not None:
+            await self.limiter.acquire()
+
+    async def _channel(self, chat_id: str) -> Messageable:
+        target = chat_id.removeprefix(DM_PREFIX)
+        if not target.isdigit():
+            raise ChatUnreachable(f"not a Discord chat id: {chat_id!r}")
+        if target == chat_id:
+            return self.client.get_partial_messageable(int(target))
+        user_id = int(target)
+        known = self._dm_channels.pop(user_id, None)
+        if known is None:
+            await self._pace()
+            known = (await self.client.create_dm(discord.Object(user_id))).id
+        self._dm_channels[user_id] = known
+        if len(self._dm_channels) > self.remember:
+            self._dm_channels.popitem(last=False)
+        return self.client.get_partial_messageable(known, type=discord.ChannelType.private)
+
+    async def _call(self, chat_id: str, action: Callable[[Messageable], Awaitable[_T]]) -> _T:
+        """Run one REST call on a chat's channel, mapping Discord's errors to the core's."""
+        try:
+            channel = await self._channel(chat_id)
+            await self._pace()
+            return await action(channel)
+        except discord.Forbidden as exc:
+            # 50001 missing access, 50013 missing permissions, 50007 the user closed their DMs.
+            raise ChatUnreachable(f"Discord refused ({exc.code}): {exc.text}") from None
+        except discord.NotFound as exc:
+            if exc.code == UNKNOWN_MESSAGE:
+                raise MessageGone(exc.text) from None
+            raise ChatUnreachable(f"gone ({exc.code}): {exc.text}") from None
+        except discord.RateLimited as exc:
+            # Only when Discord asks for a wait longer than the client's max_ratelimit_timeout.
+            raise TemporaryFailure(f"rate limited for {exc.retry_after:.0f} s") from None
+        except discord.DiscordServerError as exc:
+            # discord.py already retried 500/502/504 with backoff before giving up.
+            raise TemporaryFailure(f"Discord server error {exc.status}") from None
+        except discord.HTTPException as exc:
+            raise TemporaryFailure(f"Discord refused the message ({exc.status}/{exc.code}): {exc.text}") from None
+        except aiohttp.ConnectionTimeoutError as exc:
+            raise TemporaryFailure(f"could not connect: {exc!r}") from None
+        except TimeoutError as exc:
+            # The request may have reached Discord: never resend, or the push could show twice.
+            raise SendUncertain(f"timed out: {exc!r}") from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise TemporaryFailure(f"network error: {exc!r}") from None

@@ -1,0 +1,117 @@
+"""Every core command as a Discord slash command with typed, described options; descriptions are shown in the
+user's client language, from the same catalogs as the replies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any, Concatenate
+
+import discord
+from discord import app_commands
+from discord.app_commands import AppCommandContext, TranslationContextLocation, TranslationContextTypes, locale_str
+
+from bot.adapters.discord.format import clip
+from bot.adapters.discord.inbound import DiscordInbound
+from bot.core.handlers import COMMANDS, MAX_NOTE, N_
+from bot.core.i18n import DEFAULT_LANGUAGE, language_from_hint, messages
+
+DESCRIPTION_LIMIT = 100
+Callback = Callable[Concatenate[discord.Interaction, ...], Coroutine[Any, Any, None]]
+
+# Telegram's wording for these asks to reply to a member's message; on Discord the member is an option.
+DISCORD_DESCRIPTIONS = {
+    "mark": N_("Admins: mark a member's day done"),
+    "unmark": N_("Admins: undo a day marked for a member"),
+}
+# About a server's members; a DM has nobody else in it.
+SERVER_ONLY = frozenset({"leaderboard", "members", "mark", "unmark"})
+# Explicit False: an unset context would be filled in from the tree's defaults, which include DMs.
+SERVER = AppCommandContext(guild=True, dm_channel=False, private_channel=False)
+TIME = N_("Time of day, 24-hour HH:MM, e.g. 08:30")
+ZONE = N_("Time zone: an IANA name such as Asia/Shanghai, or an offset like UTC+8")
+LANGUAGE = N_("The language of the bot's messages here")
+NOTE = N_("What you studied (optional)")
+MEMBER = N_("The member whose record to correct")
+DAY = N_("Plan day (default: the current day)")
+LANGUAGES = [app_commands.Choice(name="English", value="en"), app_commands.Choice(name="中文", value="zh")]
+TRANSLATED = (TranslationContextLocation.command_description, TranslationContextLocation.parameter_description)
+
+
+class CatalogTranslator(app_commands.Translator):
+    """Command and option descriptions from the gettext catalogs; names and choices stay as they are."""
+
+    async def translate(
+        self, string: locale_str, locale: discord.Locale, context: TranslationContextTypes
+    ) -> str | None:
+        language = language_from_hint(locale.value)
+        if context.location not in TRANSLATED or language == DEFAULT_LANGUAGE:
+            return None
+        text = messages(language)._(string.message)
+        return clip(text, DESCRIPTION_LIMIT) if text != string.message else None
+
+
+def install(tree: app_commands.CommandTree[Any], inbound: DiscordInbound) -> None:
+    """Add one slash command per core command, in /help's order."""
+    descriptions = {**dict(COMMANDS), **DISCORD_DESCRIPTIONS}
+    with_options = _with_options(inbound)
+    for name, _ in COMMANDS:
+        callback = with_options.get(name) or _plain(inbound, name)
+        command: app_commands.Command[Any, ..., None] = app_commands.Command(
+            name=name,
+            description=clip(descriptions[name], DESCRIPTION_LIMIT),
+            callback=callback,
+            allowed_contexts=SERVER if name in SERVER_ONLY else None,
+        )
+        tree.add_command(command)
+
+
+def _plain(inbound: DiscordInbound, name: str) -> Callback:
+    async def command(interaction: discord.Interaction) -> None:
+        await inbound.on_command(interaction, name)
+
+    return command
+
+
+def _with_options(inbound: DiscordInbound) -> dict[str, Callback]:
+    @app_commands.describe(time=TIME, zone=ZONE)
+    @app_commands.autocomplete(zone=inbound.zones)
+    async def subscribe(interaction: discord.Interaction, time: str | None = None, zone: str | None = None) -> None:
+        await inbound.on_command(interaction, "subscribe", time, zone)
+
+    @app_commands.describe(time=TIME)
+    async def set_time(interaction: discord.Interaction, time: str) -> None:
+        await inbound.on_command(interaction, "time", time)
+
+    @app_commands.describe(zone=ZONE)
+    @app_commands.autocomplete(zone=inbound.zones)
+    async def set_zone(interaction: discord.Interaction, zone: str) -> None:
+        await inbound.on_command(interaction, "timezone", zone)
+
+    @app_commands.describe(language=LANGUAGE)
+    @app_commands.choices(language=LANGUAGES)
+    async def lang(interaction: discord.Interaction, language: str) -> None:
+        await inbound.on_command(interaction, "lang", language)
+
+    @app_commands.describe(note=NOTE)
+    async def done(interaction: discord.Interaction, note: app_commands.Range[str, 1, MAX_NOTE] | None = None) -> None:
+        await inbound.on_command(interaction, "done", note)
+
+    @app_commands.describe(member=MEMBER, day=DAY)
+    async def mark(
+        interaction: discord.Interaction, member: discord.User, day: app_commands.Range[int, 1, None] | None = None
+    ) -> None:
+        await inbound.on_command(interaction, "mark", _day(day), target=member)
+
+    @app_commands.describe(member=MEMBER, day=DAY)
+    async def unmark(
+        interaction: discord.Interaction, member: discord.User, day: app_commands.Range[int, 1, None] | None = None
+    ) -> None:
+        await inbound.on_command(interaction, "unmark", _day(day), target=member)
+
+    callbacks: dict[str, Callback] = {"subscribe": subscribe, "time": set_time, "timezone": set_zone, "lang": lang,
+                                      "done": done, "mark": mark, "unmark": unmark}  # fmt: skip
+    return callbacks
+
+
+def _day(day: int | None) -> str | None:
+    return None if day is None else str(day)
