@@ -71,10 +71,12 @@ class DeliveryRunner:
             )
 
     async def stop(self) -> None:
-        self.scheduler.shutdown(wait=False)
+        # Let the pass in flight finish its send and release the rest before the scheduler goes, since
+        # shutting it down cancels the running job mid-write.
         self.engine.stop()
         running = self._running
         if running is not None:
             await asyncio.wait({running}, timeout=30)
+        self.scheduler.shutdown(wait=False)
         if self.live is not None and self.live.pending:
             await self.live.flush()  # counts people just earned should still show
