@@ -83,7 +83,7 @@ async def run(
             watch = Stopwatch()
             watch.wrap(app.delivery, "_claim_batch", "claim")
             watch.wrap(app.store, "retryable_deliveries", "claim")
-            watch.wrap(app.store, "set_delivery_status", "status writes")
+            watch.wrap(app.store, "record_sends", "status writes")
             watch.wrap(adapter.gateway, "send", "send")
             runs: list[float] = []
             breakdowns: list[dict[str, float]] = []

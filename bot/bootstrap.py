@@ -49,7 +49,9 @@ async def bootstrap(
     store = SqlStore(make_engine(url))
     learners = Learners(store, clock, curriculum, Defaults(settings.default_time, settings.default_timezone))
     gateways: dict[str, ChatGateway] = {}
-    policy = DeliveryPolicy(grace=timedelta(hours=settings.catchup_grace_hours))
+    policy = DeliveryPolicy(
+        grace=timedelta(hours=settings.catchup_grace_hours), concurrency=settings.delivery_concurrency
+    )
     delivery = DeliveryEngine(store, clock, curriculum, gateways, policy)
     live = LiveBoard(store, curriculum, gateways)
     learners.group_changed.append(live.touch)

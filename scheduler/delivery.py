@@ -6,14 +6,16 @@ key, so two passes (or two processes) never push the same day twice; sending hap
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.core import render
 from bot.core.i18n import messages
-from bot.core.model import ChatKind, Claim, DeliveryStatus, Subscription
+from bot.core.model import ChatKind, Claim, DeliveryStatus, SendOutcome, Subscription
 from bot.core.ports import (
     ChatGateway,
     ChatMoved,
@@ -23,6 +25,7 @@ from bot.core.ports import (
     Store,
     TemporaryFailure,
 )
+from bot.core.replies import TopicCard
 from curriculum.loader import Curriculum
 from curriculum.schema import DAYS_PER_WEEK
 from scheduler.due import local_date, local_instant, next_due
@@ -41,6 +44,10 @@ class DeliveryPolicy:
     max_attempts: int = 5
     # A claim older than this was left by a process that stopped; another pass may take it over.
     lease: timedelta = timedelta(minutes=10)
+    # Sends in flight at once. More than one, so that a group waiting for its per-group slot (or a chat its 429)
+    # holds up no one else; few, because a crash leaves each one in flight UNKNOWN, and HTTP clients slow down
+    # with many requests open (PLATFORM-NOTES).
+    concurrency: int = 8
 
 
 @dataclass
@@ -53,6 +60,60 @@ class PassReport:
     finished: int = 0
     uncertain: int = 0
     released: int = 0
+
+
+class SendJournal:
+    """The status writes of a batch's concurrent senders, committed together (a group commit).
+
+    Each sender waits until its SENDING mark is durable before it sends, so a crash never leads to a resend;
+    finished sends' outcomes ride along with the next commit, or the final flush.
+    """
+
+    def __init__(self, store: Store, now: datetime) -> None:
+        self.store = store
+        self.now = now
+        self._marks: list[tuple[int, asyncio.Future[None]]] = []
+        self._outcomes: list[SendOutcome] = []
+        self._lock = asyncio.Lock()
+
+    async def sending(self, delivery_id: int) -> None:
+        """Return once `delivery_id` is recorded as being sent."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._marks.append((delivery_id, waiter))
+        async with self._lock:
+            # Whoever holds the lock commits every mark waiting so far; later holders find theirs done.
+            if not waiter.done():
+                await self._commit()
+        await waiter
+
+    def settled(self, outcome: SendOutcome) -> None:
+        self._outcomes.append(outcome)
+
+    async def flush(self) -> None:
+        async with self._lock:
+            error = await self._commit()
+        if error is not None:
+            raise error
+
+    async def _commit(self) -> BaseException | None:
+        """Write everything pending; the marks' waiters get the outcome, and the error is also returned."""
+        marks, self._marks = self._marks, []
+        outcomes, self._outcomes = self._outcomes, []
+        if not marks and not outcomes:
+            return None
+        try:
+            await self.store.record_sends([delivery_id for delivery_id, _ in marks], outcomes, self.now)
+        except Exception as exc:  # handed to every sender waiting on this commit
+            for _, waiter in marks:
+                waiter.set_exception(exc)
+            return exc
+        except BaseException:
+            for _, waiter in marks:
+                waiter.cancel()
+            raise
+        for _, waiter in marks:
+            waiter.set_result(None)
+        return None
 
 
 class DeliveryEngine:
@@ -72,6 +133,7 @@ class DeliveryEngine:
         self.gateways = gateways
         self.policy = policy or DeliveryPolicy()
         self._stopping = False
+        self._cards: dict[tuple[int, str, bool], TopicCard] = {}
 
     def stop(self) -> None:
         """Finish the send in flight, hand the rest of the pass back, and claim nothing more."""
@@ -82,21 +144,55 @@ class DeliveryEngine:
         now = now or self.clock.now()
         report = PassReport()
         while not self._stopping:
-            claims = await self._claim_batch(now, report)
+            finished: list[Subscription] = []
+            claims = await self._claim_batch(now, report, finished)
             claims += await self.store.retryable_deliveries(now, self.policy.batch, self.policy.lease)
-            if not claims:
+            for sub in finished:
+                await self._last_wrap_up(sub, now)
+            if not claims and not finished:
                 break
             report.claimed += len(claims)
-            for index, claim in enumerate(claims):
-                if self._stopping:
-                    unsent = [c.delivery.id for c in claims[index:]]
-                    await self.store.release(unsent, now)
-                    report.released += len(unsent)
-                    break
-                await self._send(claim, now, report)
+            await self._send_all(claims, now, report)
         return report
 
-    async def _claim_batch(self, now: datetime, report: PassReport) -> list[Claim]:
+    async def _last_wrap_up(self, sub: Subscription, now: datetime) -> None:
+        """A group that just finished the plan gets the last week's wrap-up when its next push would be due."""
+        gateway = self.gateways.get(sub.address.platform)
+        if sub.kind is not ChatKind.PRIVATE and gateway is not None:
+            await self._wrap_up_week(gateway, sub, self.curriculum.total_weeks, now)
+
+    async def _send_all(self, claims: list[Claim], now: datetime, report: PassReport) -> None:
+        """Send a batch with a few senders at once, so one chat waiting for its rate-limit slot holds up no one."""
+        if not claims:
+            return
+        journal = SendJournal(self.store, now)
+        waiting = deque(claims)
+
+        async def sender() -> None:
+            while waiting and not self._stopping:
+                await self._send(waiting.popleft(), journal, now, report)
+
+        senders = [asyncio.create_task(sender()) for _ in range(min(self.policy.concurrency, len(claims)))]
+        try:
+            done, _ = await asyncio.wait(senders, return_when=asyncio.FIRST_EXCEPTION)
+        finally:
+            # A sender that died (or our own cancellation) ends the pass as a crash would: what is in flight
+            # stays SENDING and becomes UNKNOWN; what was never tried stays claimed and is retried after the lease.
+            for task in senders:
+                task.cancel()
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+        await journal.flush()
+        if waiting:
+            unsent = [claim.delivery.id for claim in waiting]
+            await self.store.release(unsent, now)
+            report.released += len(unsent)
+
+    async def _claim_batch(
+        self, now: datetime, report: PassReport, finished: list[Subscription] | None = None
+    ) -> list[Claim]:
+        """Claim up to a batch of due pushes; subscriptions that just went past the plan's end go to `finished`."""
         async with self.store.unit() as uow:
             due = await uow.claim_due(now, self.policy.batch)
             wanted = {}
@@ -105,6 +201,8 @@ class DeliveryEngine:
                 if push is not None:
                     assert sub.id is not None
                     wanted[sub.id] = (sub, push)
+                elif sub.next_due_at is None and finished is not None:
+                    finished.append(sub)
             created = await uow.add_deliveries(
                 [(sub_id, day, plan_day) for sub_id, (_, (day, plan_day)) in wanted.items()],
                 DeliveryStatus.CLAIMED,
@@ -144,19 +242,26 @@ class DeliveryEngine:
         sub.next_due_at = next_due(sub.local_time, zone, not_before=now, after_date=sub.last_pushed_date)
         return push
 
-    async def _send(self, claim: Claim, now: datetime, report: PassReport) -> None:
+    async def _send(self, claim: Claim, journal: SendJournal, now: datetime, report: PassReport) -> None:
         delivery, sub = claim.delivery, claim.subscription
         gateway = self.gateways.get(sub.address.platform)
         if gateway is None:
-            await self._failed(claim, now, report, f"no running gateway for {sub.address.platform}")
+            journal.settled(self._failed(claim, now, report, f"no running gateway for {sub.address.platform}"))
             return
-        m = messages(sub.language)
         group = sub.kind is not ChatKind.PRIVATE
-        topic = self.curriculum.topic(delivery.plan_day, sub.language)
-        card = render.topic_card(m, topic, done_by=[] if group else None)
         if group and delivery.plan_day > 1 and (delivery.plan_day - 1) % DAYS_PER_WEEK == 0:
             await self._wrap_up_week(gateway, sub, (delivery.plan_day - 1) // DAYS_PER_WEEK, now)
-        await self.store.set_delivery_status(delivery.id, DeliveryStatus.SENDING, now)
+        await journal.sending(delivery.id)
+        if self._stopping:
+            # Stopped while this one waited for its turn: hand it to the next pass (of any process).
+            journal.settled(SendOutcome(delivery.id, DeliveryStatus.FAILED, error="released at shutdown", retry_at=now))
+            report.released += 1
+            return
+        journal.settled(await self._outcome(claim, gateway, now, report))
+
+    async def _outcome(self, claim: Claim, gateway: ChatGateway, now: datetime, report: PassReport) -> SendOutcome:
+        delivery, sub = claim.delivery, claim.subscription
+        card = self._card(delivery.plan_day, sub.language, group=sub.kind is not ChatKind.PRIVATE)
         try:
             try:
                 message_id = await gateway.send(sub.address.chat_id, card)
@@ -165,20 +270,29 @@ class DeliveryEngine:
                 await self.store.move_chat(sub.address, moved.new_chat_id, now)
                 message_id = await gateway.send(moved.new_chat_id, card)
         except SendUncertain as exc:
-            await self.store.set_delivery_status(delivery.id, DeliveryStatus.UNKNOWN, now, error=str(exc))
             report.uncertain += 1
-            return
+            return SendOutcome(delivery.id, DeliveryStatus.UNKNOWN, error=str(exc))
         except ChatUnreachable as exc:
             log.info("deactivating %s: %s", sub.address, exc)
-            await self.store.set_delivery_status(delivery.id, DeliveryStatus.FAILED, now, error=str(exc))
             await self.store.deactivate(sub.address, now)
             report.deactivated += 1
-            return
+            return SendOutcome(delivery.id, DeliveryStatus.FAILED, error=str(exc))
         except (TemporaryFailure, ChatMoved) as exc:
-            await self._failed(claim, now, report, str(exc))
-            return
-        await self.store.set_delivery_status(delivery.id, DeliveryStatus.SENT, now, message_id=message_id)
+            return self._failed(claim, now, report, str(exc))
+        except Exception as exc:  # one push's bug must not cost everyone else theirs
+            log.exception("push to %s failed", sub.address)
+            return self._failed(claim, now, report, f"{type(exc).__name__}: {exc}")
         report.sent += 1
+        return SendOutcome(delivery.id, DeliveryStatus.SENT, message_id=message_id)
+
+    def _card(self, plan_day: int, language: str, *, group: bool) -> TopicCard:
+        """A push's card; every subscriber on the same day and language gets the same one, so it is made once."""
+        key = (plan_day, language, group)
+        card = self._cards.get(key)
+        if card is None:
+            topic = self.curriculum.topic(plan_day, language)
+            card = self._cards[key] = render.topic_card(messages(language), topic, done_by=[] if group else None)
+        return card
 
     async def _wrap_up_week(self, gateway: ChatGateway, sub: Subscription, week: int, now: datetime) -> None:
         """The group's weekly summary, sent once (claimed first) just before the next week's first topic."""
@@ -196,11 +310,9 @@ class DeliveryEngine:
                 log.warning("weekly summary for %s not sent: %s", sub.address, exc)
                 return
 
-    async def _failed(self, claim: Claim, now: datetime, report: PassReport, error: str) -> None:
+    def _failed(self, claim: Claim, now: datetime, report: PassReport, error: str) -> SendOutcome:
         attempts = claim.delivery.attempts + 1
         retry_at = now + self.policy.retry_delay * attempts if attempts < self.policy.max_attempts else None
         log.warning("push to %s failed (attempt %d): %s", claim.subscription.address, attempts, error)
-        await self.store.set_delivery_status(
-            claim.delivery.id, DeliveryStatus.FAILED, now, error=error, retry_at=retry_at
-        )
         report.failed += 1
+        return SendOutcome(claim.delivery.id, DeliveryStatus.FAILED, error=error, retry_at=retry_at)

@@ -32,6 +32,8 @@ def weekly_summary(
     if week < curriculum.total_weeks:
         next_title = curriculum.week_topics(week + 1, sub.language)[0].week.title
         lines += ["", m._("Next up, week {week}: {title}. See you there! 💪", week=week + 1, title=next_title)]
+    else:
+        lines += ["", m._("🎓 That was the plan's last week. Congratulations to everyone who studied along!")]
     replies: list[Reply] = [TextReply("\n".join(lines))]
     if rows:
         replies.append(PictureReply(render_png(_grid(rows[:60], week, m.language)), m._("Week {week}", week=week)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 
@@ -12,6 +13,12 @@ class ChatKind(StrEnum):
     PRIVATE = "private"
     GROUP = "group"
     CHANNEL = "channel"
+
+
+@lru_cache(maxsize=1024)
+def zone_named(name: str) -> ZoneInfo:
+    """ZoneInfo keeps its own cache, but its constructor still costs more than a pass's per-push arithmetic."""
+    return ZoneInfo(name)
 
 
 @dataclass(frozen=True)
@@ -45,7 +52,7 @@ class Subscription:
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        return zone_named(self.timezone)
 
     def plan_day_on(self, day: date, total_days: int) -> int:
         """The plan day scheduled for local `day` (1 on the start date), clamped to the plan."""
@@ -101,6 +108,17 @@ class Delivery:
     status: DeliveryStatus
     attempts: int = 0
     message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """How sending one claimed delivery ended, recorded with others in one write."""
+
+    delivery_id: int
+    status: DeliveryStatus
+    message_id: str | None = None
+    error: str | None = None
+    retry_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,16 @@ from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from bot.core.model import Address, Claim, Completion, Correction, Delivery, DeliveryStatus, Subscription
+from bot.core.model import (
+    Address,
+    Claim,
+    Completion,
+    Correction,
+    Delivery,
+    DeliveryStatus,
+    SendOutcome,
+    Subscription,
+)
 from bot.core.replies import Reply
 
 
@@ -112,17 +121,9 @@ class Store(Protocol):
         """Begin a unit of work; leaving it without `commit` rolls back."""
         ...
 
-    async def set_delivery_status(
-        self,
-        delivery_id: int,
-        status: DeliveryStatus,
-        now: datetime,
-        *,
-        message_id: str | None = None,
-        error: str | None = None,
-        retry_at: datetime | None = None,
-    ) -> None:
-        """Record how sending a claimed delivery went (committed at once)."""
+    async def record_sends(self, sending: Sequence[int], outcomes: Sequence[SendOutcome], now: datetime) -> None:
+        """In one commit: how finished sends ended, and which deliveries are about to be sent (SENDING), so
+        that a crash mid-send leaves them UNKNOWN rather than sent twice."""
         ...
 
     async def retryable_deliveries(self, now: datetime, limit: int, lease: timedelta) -> list[Claim]:
@@ -138,7 +139,7 @@ class Store(Protocol):
         """Keep a chat's subscription and history when the platform gives it a new id."""
         ...
 
-    async def release(self, delivery_ids: list[int], now: datetime) -> None:
+    async def release(self, delivery_ids: Sequence[int], now: datetime) -> None:
         """Hand claimed but unsent deliveries back, so the next pass (of any process) sends them."""
         ...
 

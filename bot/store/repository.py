@@ -6,14 +6,13 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.model import Address, ChatKind, Completion, Correction, Delivery, DeliveryStatus, Subscription
+from bot.store.delivery_sql import DeliverySql, for_connection
 from bot.store.tables import CompletionRow, CorrectionRow, DeliveryRow, SubscriptionRow, SummaryRow
-
-SUBSCRIPTIONS: Table = SubscriptionRow.__table__  # type: ignore[assignment]
 
 
 def to_subscription(row: Any) -> Subscription:
@@ -232,51 +231,16 @@ class SqlUnitOfWork:
     async def add_deliveries(
         self, wanted: Sequence[tuple[int, date, int]], status: DeliveryStatus, now: datetime
     ) -> list[Delivery]:
-        if not wanted:
-            return []
-        rows = [
-            {"subscription_id": sub_id, "local_date": day, "plan_day": plan_day, "status": status.value,
-             "attempts": 0, "claimed_at": now}
-            for sub_id, day, plan_day in wanted
-        ]  # fmt: skip
-        # A list of parameters makes SQLAlchemy batch the rows ("insertmanyvalues") with one cached statement.
-        statement = (
-            self._insert(DeliveryRow)
-            .on_conflict_do_nothing(index_elements=["subscription_id", "local_date"])
-            .returning(DeliveryRow.id, DeliveryRow.subscription_id, DeliveryRow.local_date, DeliveryRow.plan_day)
-        )
-        result = await self.session.execute(statement, rows)
-        return [Delivery(row.id, row.subscription_id, row.local_date, row.plan_day, status) for row in result]
+        return await (await self._batch()).add_deliveries(wanted, status, now)
 
     async def advance(self, subs: Sequence[Subscription], now: datetime) -> None:
-        if not subs:
-            return
-        statement = (
-            update(SUBSCRIPTIONS)
-            .where(SUBSCRIPTIONS.c.id == bindparam("sub_id"))
-            .values(
-                next_due_at=bindparam("due"),
-                last_pushed_date=bindparam("pushed_date"),
-                last_pushed_day=bindparam("pushed_day"),
-                updated_at=now,
-            )
-        )
-        params = [
-            {"sub_id": s.id, "due": s.next_due_at, "pushed_date": s.last_pushed_date, "pushed_day": s.last_pushed_day}
-            for s in subs
-        ]
-        await self.session.execute(statement, params)
+        await (await self._batch()).advance(subs, now)
 
     async def claim_due(self, now: datetime, limit: int) -> list[Subscription]:
-        # Plain rows, not ORM objects: a pass reads hundreds, and identity-map bookkeeping would dominate.
-        rows = await self.session.execute(
-            select(SUBSCRIPTIONS)
-            .where(SUBSCRIPTIONS.c.next_due_at <= now, SUBSCRIPTIONS.c.active.is_(True))
-            .order_by(SUBSCRIPTIONS.c.next_due_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        return [to_subscription(row) for row in rows]
+        return await (await self._batch()).due(now, limit)
+
+    async def _batch(self) -> DeliverySql:
+        return for_connection(await self.session.connection())
 
     async def commit(self) -> None:
         await self.session.commit()

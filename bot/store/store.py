@@ -3,15 +3,15 @@ that commits on its own."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from bot.core.model import Address, Claim, DeliveryStatus
+from bot.core.model import Address, Claim, DeliveryStatus, SendOutcome
+from bot.store.delivery_sql import for_connection
 from bot.store.repository import SqlUnitOfWork, to_delivery, to_subscription
 from bot.store.tables import DeliveryRow, SubscriptionRow
 
@@ -28,22 +28,11 @@ class SqlStore:
         async with self._sessions() as session:
             yield SqlUnitOfWork(session, self.engine.dialect.name)
 
-    async def set_delivery_status(
-        self,
-        delivery_id: int,
-        status: DeliveryStatus,
-        now: datetime,
-        *,
-        message_id: str | None = None,
-        error: str | None = None,
-        retry_at: datetime | None = None,
-    ) -> None:
-        values: dict[str, Any] = {"status": status.value, "retry_at": retry_at, "error": error and error[:300]}
-        if status is DeliveryStatus.SENT:
-            values.update(sent_at=now, message_id=message_id)
-        async with self._sessions() as session:
-            await session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery_id).values(**values))
-            await session.commit()
+    async def record_sends(self, sending: Sequence[int], outcomes: Sequence[SendOutcome], now: datetime) -> None:
+        async with self.engine.begin() as connection:
+            statements = for_connection(connection)
+            await statements.settle(outcomes, now)
+            await statements.mark(sending, DeliveryStatus.SENDING)
 
     async def retryable_deliveries(self, now: datetime, limit: int, lease: timedelta) -> list[Claim]:
         stale = now - lease
@@ -105,16 +94,12 @@ class SqlStore:
                 )
                 await session.commit()
 
-    async def release(self, delivery_ids: list[int], now: datetime) -> None:
-        if not delivery_ids:
-            return
-        async with self._sessions() as session:
-            await session.execute(
-                update(DeliveryRow)
-                .where(DeliveryRow.id.in_(delivery_ids))
-                .values(status=DeliveryStatus.FAILED.value, retry_at=now, error="released at shutdown")
-            )
-            await session.commit()
+    async def release(self, delivery_ids: Sequence[int], now: datetime) -> None:
+        if delivery_ids:
+            async with self.engine.begin() as connection:
+                await for_connection(connection).mark(
+                    delivery_ids, DeliveryStatus.FAILED, error="released at shutdown", retry_at=now
+                )
 
     async def close(self) -> None:
         await self.engine.dispose()

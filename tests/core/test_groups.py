@@ -9,6 +9,7 @@ from bot.core.clock import ManualClock
 from bot.core.events import Incoming
 from bot.core.model import ChatKind
 from bot.core.replies import PictureReply, TextReply, TopicCard
+from curriculum.loader import Curriculum
 from tests.support import Chat, RecordingGateway, text_of
 
 DAY = timedelta(days=1)
@@ -156,3 +157,27 @@ async def test_forget_needs_an_admins_tap_and_deletes_everything(app: App, clock
     assert "Forgotten" in answer.toast
     assert "not subscribed" in await member(app, "-1", "1", "Admin").say("/settings")
     assert "no leaderboard" in await member(app, "-1", "2", "Ada").say("/leaderboard")
+
+
+async def test_the_last_week_is_wrapped_up_when_the_plan_is_over(
+    app: App, clock: ManualClock, curriculum: Curriculum
+) -> None:
+    gateway = await group_with_admin(app)
+    ada = member(app, "-1", "2", "Ada")
+    last = datetime(2026, 3, 2, 8, 0, tzinfo=UTC) + (curriculum.total_days - 1) * DAY
+    clock.set(last - DAY - timedelta(hours=1))
+    await app.delivery.run_pass()  # back after a long pause: the push of the plan's second-to-last day is next
+    for instant in (last - DAY, last):
+        await app.delivery.run_pass(instant)
+        clock.set(instant + timedelta(hours=1))
+        await ada.say("/done")
+    assert [c.plan_day for c in gateway.cards_to("-1")][-2:] == [curriculum.total_days - 1, curriculum.total_days]
+    report = await app.delivery.run_pass(last + DAY)  # the day after the last: no topic, the final wrap-up
+    await app.delivery.run_pass(last + DAY + timedelta(minutes=1))
+    assert report.finished == 1 and report.sent == 0
+    wrap_ups = [r for _, r in gateway.sent if f"Week {curriculum.total_weeks} wrap-up" in text_of(r)]
+    assert len(wrap_ups) == 1
+    text = text_of(wrap_ups[0])
+    assert "Ada: 2/7" in text and "last week" in text and "Next up" not in text
+    assert isinstance(gateway.sent[-1][1], PictureReply)
+    assert (await app.delivery.run_pass(last + 2 * DAY)).claimed == 0

@@ -6,12 +6,16 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.bootstrap import App, bootstrap
 from bot.core.clock import ManualClock
 from bot.core.replies import TopicCard
 from bot.settings import Settings
+from bot.store.store import SqlStore
+from bot.store.tables import DeliveryRow
 from curriculum.loader import Curriculum
+from scheduler.delivery import DeliveryEngine, DeliveryPolicy
 from tests.support import Chat, RecordingGateway
 
 HOUR = timedelta(hours=1)
@@ -177,22 +181,25 @@ class Crash(BaseException):
 async def test_a_crash_mid_pass_neither_repeats_nor_loses_pushes(
     app: App, settings: Settings, clock: ManualClock, curriculum: Curriculum
 ) -> None:
-    for n in range(5):
+    for n in range(6):
         await Chat(app, chat_id=str(10 + n), user_id=str(10 + n)).say("/subscribe 08:00 UTC")
     crashing = RecordingGateway()
     sent_before_crash = 2
+    cut_off: list[str] = []
 
     async def send(chat_id: str, reply: object) -> str:
         if len(crashing.sent) == sent_before_crash:
+            cut_off.append(chat_id)
             raise Crash  # the third send dies with the process: it may or may not have reached the chat
         crashing.sent.append((chat_id, reply))  # type: ignore[arg-type]
         return str(len(crashing.sent))
 
     crashing.send = send  # type: ignore[method-assign]
-    app.gateways["test"] = crashing
+    # Two senders at once: at the crash, the one that died and at most one more are in flight.
+    two_senders = DeliveryEngine(app.store, clock, curriculum, {"test": crashing}, DeliveryPolicy(concurrency=2))
     due = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
     with pytest.raises(Crash):
-        await app.delivery.run_pass(due)
+        await two_senders.run_pass(due)
 
     restarted = await bootstrap(settings, clock=clock, curriculum=curriculum, migrate=False)
     try:
@@ -200,13 +207,27 @@ async def test_a_crash_mid_pass_neither_repeats_nor_loses_pushes(
         restarted.gateways["test"] = after
         assert (await restarted.delivery.run_pass(due + timedelta(minutes=1))).sent == 0  # claims still leased
         report = await restarted.delivery.run_pass(due + timedelta(minutes=11))
+        statuses = await delivery_statuses(restarted, plan_day=2)
     finally:
         await restarted.close()
-    assert report.sent == 2  # the two never tried
     chats_before = {c for c, _ in crashing.sent}
     chats_after = {c for c, _ in after.sent}
-    assert not chats_before & chats_after
-    assert len(chats_before | chats_after) == 4  # the one cut off mid-send is not sent again
+    assert len(chats_before) == 2 and not chats_before & chats_after  # nobody gets a day twice
+    assert cut_off[0] not in chats_after  # the one cut off mid-send is not sent again...
+    # ...and everything never tried goes out after the restart: all but what the two senders had in flight.
+    assert report.sent == len(chats_after) >= 6 - 2 - 2
+    # Nothing is left claimed or failed: each day-2 push went out or is marked unknown (a send cut off, or one
+    # that went out while its record waited for the next commit).
+    assert set(statuses) == {"sent", "unknown"} and sum(statuses.values()) == 6
+    assert statuses["sent"] >= len(chats_after)
+
+
+async def delivery_statuses(app: App, plan_day: int) -> dict[str, int]:
+    assert isinstance(app.store, SqlStore)
+    async with app.store.engine.connect() as connection:
+        query = select(DeliveryRow.status, func.count()).where(DeliveryRow.plan_day == plan_day)
+        rows = await connection.execute(query.group_by(DeliveryRow.status))
+        return {status: count for status, count in rows}
 
 
 async def test_stopping_releases_the_rest_of_the_pass_to_the_next_one(
