@@ -3,6 +3,7 @@ same messages, rate limiter off. The ratio is what our database, rendering and b
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +24,7 @@ from bot.core.clock import ManualClock
 from bot.core.i18n import messages
 from bot.settings import Settings
 from curriculum.loader import Curriculum
+from scheduler.delivery import DeliveryPolicy
 
 TARGET_RATIO = 0.8
 
@@ -42,8 +44,11 @@ def raw_plan(count: int, total_days: int) -> list[tuple[int, str, int]]:
     return [(chat_id(i), "zh" if i % 2 else "en", i % total_days + 1) for i in range(1, count + 1)]
 
 
-async def raw_loop(tg: FakeServer, plan: list[tuple[int, str, int]], cards: dict[Any, Any]) -> float:
-    """python-telegram-bot alone: one send_message after another, built as the adapter builds its bot."""
+async def raw_loop(
+    tg: FakeServer, plan: list[tuple[int, str, int]], cards: dict[Any, Any], concurrency: int = 1
+) -> float:
+    """python-telegram-bot alone, built as the adapter builds its bot: `concurrency` loops of send_message
+    sharing the plan (1: one message after another)."""
     application = (
         ApplicationBuilder()
         .token(tg.token)
@@ -53,11 +58,17 @@ async def raw_loop(tg: FakeServer, plan: list[tuple[int, str, int]], cards: dict
         .build()
     )
     bot = application.bot
-    async with bot:
-        started = time.perf_counter()
-        for chat, language, day in plan:
+    waiting = list(reversed(plan))
+
+    async def sender() -> None:
+        while waiting:
+            chat, language, day = waiting.pop()
             text, markup = cards[(language, day)]
             await bot.send_message(chat, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+    async with bot:
+        started = time.perf_counter()
+        await asyncio.gather(*(sender() for _ in range(concurrency)))
         return time.perf_counter() - started
 
 
@@ -68,7 +79,13 @@ async def run(
     now = datetime.now(UTC)
     cards = rendered_cards(curriculum)
     plan = raw_plan(count, curriculum.total_days)
-    result: dict[str, Any] = {"subscribers": count, "target_ratio": TARGET_RATIO, "raw_runs": [], "databases": {}}
+    # The raw loop runs both one message at a time and with as many in flight as the pass sends at once; the
+    # ratio is taken against the faster of the two, so concurrency alone cannot make the pass look cheap.
+    concurrency = DeliveryPolicy().concurrency
+    result: dict[str, Any] = {
+        "subscribers": count, "target_ratio": TARGET_RATIO, "raw_runs": [], "raw_concurrent_runs": [],
+        "raw_concurrency": concurrency, "databases": {},
+    }  # fmt: skip
     profiles: list[Profile] = []
     async with FakeServer() as tg:
         for kind in kinds:
@@ -78,13 +95,12 @@ async def run(
             app = await bootstrap(settings, clock=ManualClock(now), curriculum=curriculum, migrate=False)
             adapter = TelegramAdapter(app, tg.token, tg.root, rate_limit=False, poll_timeout=10)
             await adapter.start()
-            # Where each push's time goes: claiming, the two status writes, the send; the rest is rendering
-            # and the pass's own bookkeeping.
+            # Where the pass's own time goes: claiming (before any send) and the status commits (serialized, but
+            # overlapping the sends in flight). Sends run `concurrency` at once, so their time is not a share.
             watch = Stopwatch()
             watch.wrap(app.delivery, "_claim_batch", "claim")
             watch.wrap(app.store, "retryable_deliveries", "claim")
-            watch.wrap(app.store, "record_sends", "status writes")
-            watch.wrap(adapter.gateway, "send", "send")
+            watch.wrap(app.store, "record_sends", "status commits")
             runs: list[float] = []
             breakdowns: list[dict[str, float]] = []
             try:
@@ -95,7 +111,11 @@ async def run(
                         await tg.reset()
                         raw_s = await raw_loop(tg, plan, cards)
                         result["raw_runs"].append(count / raw_s)
-                        progress(f"fanout raw #{repeat + 1}: {count / raw_s:.0f} msg/s")
+                        await tg.reset()
+                        wide_s = await raw_loop(tg, plan, cards, concurrency)
+                        result["raw_concurrent_runs"].append(count / wide_s)
+                        progress(f"fanout raw #{repeat + 1}: {count / raw_s:.0f} msg/s one at a time, "
+                                 f"{count / wide_s:.0f} msg/s {concurrency} at once")
                     db.reset(due=now)
                     await tg.reset()
                     watch.reset()
@@ -107,7 +127,7 @@ async def run(
                         raise RuntimeError(f"fan-out sent {report.sent} (server saw {stats['sent']}) of {count}")
                     runs.append(count / elapsed)
                     parts = watch.per_item_ms(count)
-                    parts["other"] = 1000 * elapsed / count - sum(parts.values())
+                    parts["pushes per status commit"] = count / max(1, watch.calls.get("status commits", 0))
                     breakdowns.append(parts)
                     progress(f"fanout {db.kind} #{repeat + 1}: pass {count / elapsed:.0f} msg/s")
                 if profile:
@@ -122,8 +142,15 @@ async def run(
                 await app.close()
                 db.drop()
             best = breakdowns[runs.index(median(runs))] if len(runs) % 2 else breakdowns[-1]
-            result["databases"][db.kind] = {"pass_runs": runs, "pass_msgs_per_s": median(runs), "ms_per_push": best}
-    raw = median(result["raw_runs"])
+            result["databases"][db.kind] = {
+                "pass_runs": runs,
+                "pass_msgs_per_s": median(runs),
+                "ms_per_push": best,
+                "concurrency": app.delivery.policy.concurrency,
+            }
+    raw = max(median(result["raw_runs"]), median(result["raw_concurrent_runs"]))
+    result["raw_sequential_msgs_per_s"] = median(result["raw_runs"])
+    result["raw_concurrent_msgs_per_s"] = median(result["raw_concurrent_runs"])
     result["raw_msgs_per_s"] = raw
     result["raw_ms_per_message"] = 1000 / raw
     for figures in result["databases"].values():

@@ -48,13 +48,18 @@ def summary_rows(results: dict[str, Any]) -> list[list[str]]:
     rows: list[list[str]] = []
     if (f := results.get("fanout")) is not None:
         for kind, d in f["databases"].items():
-            parts = d["ms_per_push"]
-            split = " + ".join(f"{k} {v:.2f}" for k, v in parts.items())
+            parts = dict(d["ms_per_push"])
+            per_commit = parts.pop("pushes per status commit", None)
+            split = ", ".join(f"{k} {v:.2f}" for k, v in parts.items()) + " ms/push"
+            if per_commit is not None:
+                split += f"; {per_commit:.1f} pushes per status commit; {d.get('concurrency', 1)} sends at once"
             runs = "" if len(d["pass_runs"]) > 1 else " (1 run)"
             rows.append([
                 "1", f"fan-out, {f['subscribers']:,} due, limiter off, {kind}{runs}",
-                f"{_n(d['pass_msgs_per_s'])} msg/s ({split} ms/push)",
-                f"raw PTB send_message loop {_n(f['raw_msgs_per_s'])} msg/s ({f['raw_ms_per_message']:.2f} ms/msg)",
+                f"{_n(d['pass_msgs_per_s'])} msg/s ({split})",
+                f"raw PTB send_message loop: {_n(f.get('raw_sequential_msgs_per_s', f['raw_msgs_per_s']))} msg/s one "
+                f"at a time, {_n(f.get('raw_concurrent_msgs_per_s', float('nan')))} msg/s "
+                f"{f.get('raw_concurrency', '?')} at once (ratio to the faster)",
                 f"{d['ratio']:.2f}", f">= {fanout.TARGET_RATIO}", _met(d["met"]),
             ])  # fmt: skip
     for key, label in (("limit", "10% groups"), ("limit_private", "private chats only"),

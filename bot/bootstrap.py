@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -17,6 +18,11 @@ from bot.store.store import SqlStore
 from curriculum.loader import Curriculum, load_curriculum
 from scheduler.delivery import DeliveryEngine, DeliveryPolicy
 from scheduler.live import LiveBoard
+
+# aiosqlite runs every statement on its own thread, which needs the GIL to hand each result back; under the
+# default 5 ms switch interval a busy event loop made each such hop wait up to 5 ms (measured: a fan-out went
+# from 170 to ~300 msg/s at 0.2 ms, with SQLite's commits four times faster).
+GIL_SWITCH_SECONDS = 0.0002
 
 
 @dataclass
@@ -41,6 +47,8 @@ class App:
 async def bootstrap(
     settings: Settings, *, clock: Clock | None = None, curriculum: Curriculum | None = None, migrate: bool = True
 ) -> App:
+    if sys.getswitchinterval() > GIL_SWITCH_SECONDS:
+        sys.setswitchinterval(GIL_SWITCH_SECONDS)
     url = settings.database_url.get_secret_value()
     if migrate:
         await asyncio.to_thread(upgrade, url)
