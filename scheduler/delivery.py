@@ -180,9 +180,9 @@ class DeliveryEngine:
             # stays SENDING and becomes UNKNOWN; what was never tried stays claimed and is retried after the lease.
             for task in senders:
                 task.cancel()
-        for task in done:
-            if not task.cancelled() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
+        errors = [error for task in done if not task.cancelled() and (error := task.exception()) is not None]
+        if errors:
+            raise errors[0]
         await journal.flush()
         if waiting:
             unsent = [claim.delivery.id for claim in waiting]
