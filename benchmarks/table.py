@@ -29,6 +29,13 @@ def _failed(phase: dict[str, Any]) -> str:
     return f"; **{failed} failed** (database pool timeouts)" if failed else ""
 
 
+def _cpu(phase: dict[str, Any]) -> str:
+    """The bot process's CPU per update (runs saved before it was measured have none)."""
+    if "cpu_ms" not in phase:
+        return ""
+    return f"; CPU {_n(phase['cpu_ms'], 2)} ms per update ({_n(phase['loop_cpu_ms'], 2)} in the event loop's thread)"
+
+
 def header(run: dict[str, Any]) -> list[str]:
     m, sizes = run["machine"], run["sizes"]
     libs = ", ".join(f"{k} {v}" for k, v in run["libraries"].items())
@@ -109,14 +116,14 @@ def summary_rows(results: dict[str, Any]) -> list[list[str]]:
         rows.append([
             "5", f"/done replies, {r['updates']:,} queued at once, SQLite ({len(b['runs'])} runs)",
             f"{_n(b['per_s'])}/s; inside the bot p50 {_n(b['p50_ms'], 1)} ms, p99 {_n(b['p99_ms'], 1)} ms"
-            + _failed(b),
+            + _cpu(b) + _failed(b),
             "", "", f">= {replies.TARGET_PER_S:.0f}/s", _met(r["met_rate"]),
         ])  # fmt: skip
         runs = "" if len(p["runs"]) > 1 else " (1 run)"
         rows.append([
             "5", f"/done replies, {r['updates']:,} offered at {r['offered_rate']:.0f}/s, SQLite{runs}",
             f"{_n(p['per_s'])}/s; inside the bot p50 {_n(p['p50_ms'], 1)} ms, p99 {_n(p['p99_ms'], 1)} ms"
-            + _failed(p),
+            + _cpu(p) + _failed(p),
             f"server round trip p50 {_n(p['round_trip_p50_ms'], 1)} ms, p99 {_n(p['round_trip_p99_ms'], 1)} ms",
             "", f"p99 <= {replies.TARGET_P99_MS:.0f} ms", _met(r["met_p99"]),
         ])  # fmt: skip

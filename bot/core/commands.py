@@ -47,13 +47,19 @@ class Commands:
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         command = split_command(incoming.text)
-        sub = await self.learners.chat(incoming.address)
+        if command is None and incoming.kind is not ChatKind.PRIVATE:
+            # In a group people talk to each other; answering every line would be noise.
+            return []
+        try:
+            # The one lookup of the chat per command: handlers read it from the context.
+            sub = await self.learners.chat(incoming.address)
+        except Exception:
+            log.exception("looking up %s failed", incoming.address)
+            return [TextReply(_sorry(messages(language_from_hint(incoming.language_hint))))]
         m = messages(self.language(sub, incoming.language_hint))
         ctx = Context(incoming, sub, m, self._admin_check(incoming.address, incoming.user_id))
         if command is None:
-            # In a group people talk to each other; answering every line would be noise.
-            if incoming.kind is ChatKind.PRIVATE:
-                ctx.say(ctx.m._("I understand commands, not chat. Send /help to see them."))
+            ctx.say(ctx.m._("I understand commands, not chat. Send /help to see them."))
             return ctx.replies
         handler = ALL_HANDLERS.get(command.name)
         if handler is None:
@@ -69,12 +75,16 @@ class Commands:
         return ctx.replies
 
     async def press(self, press: Press) -> ButtonAnswer:
-        sub = await self.learners.chat(press.address)
+        try:
+            sub = await self.learners.chat(press.address)
+        except Exception:
+            log.exception("looking up %s failed", press.address)
+            return ButtonAnswer(_sorry(messages(language_from_hint(press.language_hint))))
         m = messages(self.language(sub, press.language_hint))
         verb, _, arg = press.action.partition(":")
         try:
             if verb == "done" and arg.isdigit():
-                return await self._press_done(press, m, int(arg))
+                return await self._press_done(press, sub, m, int(arg))
             if verb == "forget" and arg == "yes":
                 return await self._press_forget(press, m)
             if verb in ("subscribe", "week"):
@@ -108,10 +118,10 @@ class Commands:
             m._("Forgotten 🗑"), replies=(TextReply(m._("Everything about this chat is deleted. /start begins anew.")),)
         )
 
-    async def _press_done(self, press: Press, m: Messages, plan_day: int) -> ButtonAnswer:
+    async def _press_done(self, press: Press, sub: Subscription | None, m: Messages, plan_day: int) -> ButtonAnswer:
         if not 1 <= plan_day <= self.curriculum.total_days:
             return ButtonAnswer(m._("This button is no longer in use."))
-        result = await self.learners.done(press.address, press.user_id, press.user_name, plan_day)
+        result = await self.learners.done(sub, press.user_id, press.user_name, plan_day)
         if result.outcome is DoneOutcome.NOT_SUBSCRIBED:
             return ButtonAnswer(m._("Subscribe first with /subscribe."))
         if result.outcome is DoneOutcome.NOT_YET:

@@ -27,6 +27,9 @@ class Incoming:
     # The member an admin's command is about (Telegram: the author of the message replied to).
     target_user_id: str | None = None
     target_user_name: str = ""
+    # True where /mark names its member in an option (Discord) instead of replying to their message (Telegram),
+    # so the core's hints describe the way that works here.
+    member_option: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,5 +69,5 @@ class Context:
             return self.incoming.is_admin
         return await self.admin_check()
 
-    def say(self, text: str, *buttons: Button) -> None:
-        self.replies.append(TextReply(text, tuple(buttons)))
+    def say(self, text: str, *buttons: Button, private: bool = False) -> None:
+        self.replies.append(TextReply(text, tuple(buttons), private))

@@ -42,7 +42,7 @@ async def members(learners: Learners, ctx: Context) -> None:
     m, groups = ctx.m, Groups(learners)
     found = await groups.board(ctx.incoming.address)
     if found is None or not found[1]:
-        ctx.say(m._("No member has finished a day here yet."))
+        ctx.say(m._("No member has finished a day here yet."), private=True)
         return
     rows = found[1]
     lines = [m._("👥 Members ({n})", n=len(rows))]
@@ -63,21 +63,31 @@ async def members(learners: Learners, ctx: Context) -> None:
             else:
                 lines.append(m._("{at} {admin} unmarked day {day} for {member}", at=at, admin=who, day=day,
                                  member=member))  # fmt: skip
-    lines += ["", m._("To correct a member's day, reply to one of their messages with /mark DAY or /unmark DAY.")]
-    ctx.say("\n".join(lines))
+    lines += ["", _how_to_correct(ctx)]
+    ctx.say("\n".join(lines), private=True)
+
+
+def _how_to_correct(ctx: Context) -> str:
+    if ctx.incoming.member_option:
+        return ctx.m._("To correct a member's day, use /mark or /unmark and choose the member and the plan day.")
+    return ctx.m._("To correct a member's day, reply to one of their messages with /mark DAY or /unmark DAY.")
 
 
 async def _correct(learners: Learners, ctx: Context, done: bool) -> None:
     m, inc = ctx.m, ctx.incoming
     if not ctx.in_group:
-        ctx.say(m._("/mark and /unmark are for group admins: reply to a member's message in the group."))
+        ctx.say(m._("/mark and /unmark work in a group, for its admins.") + "\n" + _how_to_correct(ctx))
         return
     if inc.target_user_id is None:
-        ctx.say(m._("Reply to a message of the member you mean, with /mark DAY or /unmark DAY (DAY: plan day)."))
+        if inc.member_option:
+            ctx.say(_how_to_correct(ctx))
+        else:
+            ctx.say(m._("Reply to a message of the member you mean, with /mark DAY or /unmark DAY (DAY: plan day)."))
         return
     day = int(ctx.args) if ctx.args.isdigit() else None
     if ctx.args and day is None:
-        ctx.say(m._("Usage: reply to a member's message with /mark DAY, for example /mark 12"))
+        ctx.say(m._("“{word}” is not a plan day; use its number, for example 12.", word=ctx.args[:40]) + "\n"
+                + _how_to_correct(ctx))  # fmt: skip
         return
     member = (inc.target_user_id, inc.target_user_name or inc.target_user_id)
     outcome, day_done = await Groups(learners).correct(inc.address, (inc.user_id, inc.user_name), member, day, done)
@@ -127,6 +137,7 @@ async def forget(learners: Learners, ctx: Context) -> None:
     ctx.say(
         ctx.m._("This deletes this chat's subscription, everyone's progress here and the audit trail, for good."),
         Button(ctx.m._("🗑 Yes, forget everything"), "forget:yes"),
+        private=True,  # the confirm button is for the admin who asked
     )
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import time
 
 from bot.core import render
 from bot.core.events import Context
 from bot.core.i18n import messages
 from bot.core.learner import DoneOutcome, Learners
+from bot.core.model import ChatKind
 from bot.core.parsing import parse_language, parse_time, parse_zone, suggest_zones
 from bot.core.replies import Button
 
@@ -38,7 +40,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("settings", N_("Show your settings")),
     ("leaderboard", N_("Who is ahead in this group, this week and all time")),
     ("members", N_("Admins: every member's progress and the corrections made")),
-    ("mark", N_("Admins: reply to a member's message to mark their day done: /mark 12")),
+    ("mark", N_("Admins: mark a member's day done: /mark 12")),
     ("unmark", N_("Admins: undo a mark: /unmark 12")),
     ("pause", N_("Admins: pause the daily topic (progress is kept)")),
     ("resume", N_("Admins: resume where you left off")),
@@ -51,7 +53,7 @@ def admin_only(handler: Handler) -> Handler:
 
     async def guarded(learners: Learners, ctx: Context) -> None:
         if not await ctx.is_admin():
-            ctx.say(ctx.m._("Only this group's admins can change its subscription and settings."))
+            ctx.say(ctx.m._("Only this group's admins can change its subscription and settings."), private=True)
             return
         await handler(learners, ctx)
 
@@ -211,18 +213,24 @@ async def today(learners: Learners, ctx: Context) -> None:
     if learners.finished(sub):
         ctx.say(m._("🎓 You have reached the end of the plan. /progress shows your whole journey."))
         return
-    found = await learners.progress(ctx.incoming.address, ctx.incoming.user_id)
     day = learners.current_day(sub)
+    topic = learners.curriculum.topic(day, m.language)
+    if sub.kind is not ChatKind.PRIVATE:
+        # Everyone in a group may see this card, so it keeps the ✅ Done button for them rather than showing
+        # whether the asker is done (a platform with private replies shows it to the asker alone).
+        ctx.replies.append(replace(render.topic_card(m, topic), private=True))
+        return
+    found = await learners.progress(ctx.incoming.address, ctx.incoming.user_id)
     done = bool(found and day in found[1].done_days)
-    ctx.replies.append(render.topic_card(m, learners.curriculum.topic(day, m.language), done=done))
+    ctx.replies.append(render.topic_card(m, topic, done=done))
 
 
 async def week(learners: Learners, ctx: Context) -> None:
     found = await learners.progress(ctx.incoming.address, ctx.incoming.user_id)
     if found is None:
-        ctx.say(ctx.m._("You are not subscribed yet. /subscribe to start with week 1."))
+        ctx.say(ctx.m._("You are not subscribed yet. /subscribe to start with week 1."), private=True)
         return
-    ctx.say(render.week_text(ctx.m, learners.curriculum, ctx.m.language, found[1]))
+    ctx.say(render.week_text(ctx.m, learners.curriculum, ctx.m.language, found[1]), private=True)
 
 
 async def done(learners: Learners, ctx: Context) -> None:
@@ -236,7 +244,7 @@ async def done(learners: Learners, ctx: Context) -> None:
             )
         )
         return
-    result = await learners.done(inc.address, inc.user_id, inc.user_name, None, ctx.args)
+    result = await learners.done(ctx.sub, inc.user_id, inc.user_name, None, ctx.args)
     if result.outcome is DoneOutcome.NOT_SUBSCRIBED:
         ctx.say(m._("Subscribe first: /subscribe 08:30 Asia/Shanghai (your time and zone)."))
         return
@@ -264,7 +272,7 @@ async def done(learners: Learners, ctx: Context) -> None:
 async def streak(learners: Learners, ctx: Context) -> None:
     found = await learners.progress(ctx.incoming.address, ctx.incoming.user_id)
     if found is None:
-        ctx.say(ctx.m._("No streak yet: /subscribe, then /done each day."))
+        ctx.say(ctx.m._("No streak yet: /subscribe, then /done each day."), private=True)
         return
     progress, m = found[1], ctx.m
     lines = [render.streak_line(m, progress)]
@@ -272,15 +280,15 @@ async def streak(learners: Learners, ctx: Context) -> None:
         lines.append(m._("Today is done ✅ See you tomorrow."))
     else:
         lines.append(m._("Today is not done yet: /done keeps the streak alive."))
-    ctx.say("\n".join(lines))
+    ctx.say("\n".join(lines), private=True)
 
 
 async def progress(learners: Learners, ctx: Context) -> None:
     found = await learners.progress(ctx.incoming.address, ctx.incoming.user_id)
     if found is None:
-        ctx.say(ctx.m._("No progress yet: /subscribe to start the plan."))
+        ctx.say(ctx.m._("No progress yet: /subscribe to start the plan."), private=True)
         return
-    ctx.replies.append(render.progress_picture(ctx.m, found[1], learners.curriculum))
+    ctx.replies.append(replace(render.progress_picture(ctx.m, found[1], learners.curriculum), private=True))
 
 
 async def settings(learners: Learners, ctx: Context) -> None:

@@ -1,6 +1,8 @@
 """What a chat can change and ask: subscribing, settings, marking a day done, and a person's progress.
 
-Every method runs in one unit of work, so a reply the user sees is about state already committed.
+Every method commits what it changed before it returns, so a reply the user sees is about committed state.
+The questions every command asks (the chat's subscription, a person's progress) and /done's write are
+batched across concurrent commands (`bot.core.batching`).
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from enum import StrEnum
 
-from bot.core.model import Address, ChatKind, Completion, DeliveryStatus, Progress, Subscription
-from bot.core.ports import Clock, Store, UnitOfWork
+from bot.core.batching import Batcher
+from bot.core.model import Address, ChatKind, Completion, DayDone, DeliveryStatus, Progress, Subscription
+from bot.core.ports import Clock, Store
 from bot.core.streaks import current_streak, longest_streak
 from curriculum.loader import Curriculum
 from scheduler.due import local_date, next_due
@@ -47,6 +50,15 @@ class Done:
     progress: Progress | None = None
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """A person's progress in a chat, asked for after recording `completion`, if there is one."""
+
+    sub: Subscription
+    user_id: str
+    completion: Completion | None = None
+
+
 class Learners:
     """The core's state changes and questions, over the injected store and clock."""
 
@@ -57,6 +69,8 @@ class Learners:
         self.defaults = defaults
         # Told (address, plan day) whenever a group's record of a day changes, e.g. to refresh its live count.
         self.group_changed: list[Callable[[Address, int], None]] = []
+        self._chats: Batcher[Address, Subscription | None] = Batcher(self._load_chats)
+        self._asked: Batcher[_Asked, tuple[bool, Progress]] = Batcher(self._record)
 
     def notify_group(self, sub: Subscription, plan_day: int) -> None:
         if sub.kind is not ChatKind.PRIVATE:
@@ -79,8 +93,12 @@ class Learners:
         return Subscription(address, kind, language, self.defaults.timezone, self.defaults.local_time)
 
     async def chat(self, address: Address) -> Subscription | None:
-        async with self.store.unit() as uow:
-            return await uow.subscription(address)
+        return await self._chats.get(address)
+
+    async def _load_chats(self, addresses: list[Address]) -> list[Subscription | None]:
+        async with self.store.unit(atomic=False) as uow:
+            found = {sub.address: sub for sub in await uow.subscriptions(addresses)}
+        return [found.get(address) for address in addresses]
 
     async def subscribe(
         self, address: Address, kind: ChatKind, language: str, at: time | None, zone: str | None
@@ -162,48 +180,62 @@ class Learners:
             await uow.commit()
         return True
 
-    async def done(self, address: Address, user_id: str, user_name: str, plan_day: int | None, note: str = "") -> Done:
-        now = self.clock.now()
-        async with self.store.unit() as uow:
-            sub = await uow.subscription(address)
-            if sub is None or sub.start_date is None or sub.id is None:
-                return Done(DoneOutcome.NOT_SUBSCRIBED, plan_day or 1)
-            current = self.current_day(sub)
-            day = plan_day or current
-            if day > current:
-                return Done(DoneOutcome.NOT_YET, day)
-            completion = Completion(sub.id, user_id, day, self.today(sub), now, user_name, note)
-            recorded = await uow.add_completion(completion)
-            if recorded:
-                await uow.commit()
-                self.notify_group(sub, day)
-            progress = await self._progress(uow, sub, user_id)
+    async def done(
+        self, sub: Subscription | None, user_id: str, user_name: str, plan_day: int | None, note: str = ""
+    ) -> Done:
+        """Record a plan day (today's if None) for a person in the chat whose subscription the caller loaded."""
+        if sub is None or sub.start_date is None or sub.id is None:
+            return Done(DoneOutcome.NOT_SUBSCRIBED, plan_day or 1)
+        current = self.current_day(sub)
+        day = plan_day or current
+        if day > current:
+            return Done(DoneOutcome.NOT_YET, day)
+        completion = Completion(sub.id, user_id, day, self.today(sub), self.clock.now(), user_name, note)
+        recorded, progress = await self._asked.get(_Asked(sub, user_id, completion))
+        if recorded:
+            self.notify_group(sub, day)
         return Done(DoneOutcome.RECORDED if recorded else DoneOutcome.ALREADY, day, progress)
 
     async def progress(self, address: Address, user_id: str) -> tuple[Subscription, Progress] | None:
-        async with self.store.unit() as uow:
-            sub = await uow.subscription(address)
-            if sub is None or sub.start_date is None:
-                return None
-            return sub, await self._progress(uow, sub, user_id)
+        sub = await self.chat(address)
+        if sub is None or sub.start_date is None or sub.id is None:
+            return None
+        return sub, (await self._asked.get(_Asked(sub, user_id)))[1]
 
-    async def _progress(self, uow: UnitOfWork, sub: Subscription, user_id: str) -> Progress:
-        assert sub.id is not None
-        if sub.kind is ChatKind.PRIVATE:
-            # In their own DM a person's streak counts every day they studied, in groups too, once per day.
-            everywhere = await uow.user_completions(sub.address.platform, user_id)
-            completions = [c for c in everywhere if c.subscription_id == sub.id]
-            dates = [c.local_date for c in everywhere]
-        else:
-            completions = await uow.completions(sub.id, user_id)
-            dates = [c.local_date for c in completions]
+    async def _record(self, asked: list[_Asked]) -> list[tuple[bool, Progress]]:
+        """Record the completions among `asked` in one statement, then read everyone's days in one query."""
+        completions = [a.completion for a in asked if a.completion is not None]
+        async with self.store.unit(atomic=False) as uow:
+            # One statement, made safe by the completions' unique key: no transaction is needed around it.
+            new = iter(await uow.add_completions(completions) if completions else [])
+            recorded = [a.completion is not None and next(new) for a in asked]
+            if any(recorded):
+                await uow.commit()
+            users: dict[str, set[str]] = {}
+            for a in asked:
+                users.setdefault(a.sub.address.platform, set()).add(a.user_id)
+            days: dict[tuple[str, str], list[DayDone]] = {}
+            for platform, ids in users.items():
+                for day in await uow.days_done(platform, ids):
+                    days.setdefault((platform, day.user_id), []).append(day)
+        return [
+            (new_one, self._progress(a.sub, days.get((a.sub.address.platform, a.user_id), [])))
+            for a, new_one in zip(asked, recorded, strict=True)
+        ]
+
+    def _progress(self, sub: Subscription, days: list[DayDone]) -> Progress:
+        # In their own DM a person's streak counts every day they studied, in groups too (each date once); in a
+        # group only that group's days count.
+        if sub.kind is not ChatKind.PRIVATE:
+            days = [d for d in days if d.subscription_id == sub.id]
+        dates = {d.local_date for d in days}
         today = self.today(sub)
         return Progress(
-            done_days=frozenset(c.plan_day for c in completions),
+            done_days=frozenset(d.plan_day for d in days if d.subscription_id == sub.id),
             current_day=self.current_day(sub),
             total_days=self.curriculum.total_days,
             streak=current_streak(dates, today),
             longest_streak=longest_streak(dates),
             completed_today=today in dates,
-            dates=tuple(sorted(set(dates))),
+            dates=tuple(sorted(dates)),
         )

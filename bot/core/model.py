@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 
@@ -72,6 +73,15 @@ class Completion:
     completed_at: datetime
     user_name: str = ""
     note: str = ""
+
+
+class DayDone(NamedTuple):
+    """What streaks and progress read of a completion: who, where, which plan day, and the local date."""
+
+    user_id: str
+    subscription_id: int
+    plan_day: int
+    local_date: date
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ Implementations live beside the things they wrap: `bot.store` for storage, `bot.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -16,6 +16,7 @@ from bot.core.model import (
     Claim,
     Completion,
     Correction,
+    DayDone,
     Delivery,
     DeliveryStatus,
     SendOutcome,
@@ -39,6 +40,10 @@ class UnitOfWork(Protocol):
         """The chat's subscription (active or not), or None if the chat never set anything."""
         ...
 
+    async def subscriptions(self, addresses: Sequence[Address]) -> list[Subscription]:
+        """The subscriptions of those chats that have one, in any order."""
+        ...
+
     async def subscription_by_id(self, subscription_id: int) -> Subscription | None:
         """A subscription by its id."""
         ...
@@ -51,16 +56,16 @@ class UnitOfWork(Protocol):
         """Record a completion; False (and nothing written) if that person already did that plan day."""
         ...
 
-    async def completions(self, subscription_id: int, user_id: str) -> list[Completion]:
-        """Everything one person completed in one chat, oldest first."""
-        ...
-
     async def chat_completions(self, subscription_id: int) -> list[Completion]:
         """Everyone's completions in one chat, oldest first (leaderboards, summaries, live counts)."""
         ...
 
-    async def user_completions(self, platform: str, user_id: str) -> list[Completion]:
-        """One person's completions in every chat of a platform, for their personal streak."""
+    async def add_completions(self, completions: Sequence[Completion]) -> list[bool]:
+        """Record many completions in one statement; for each, in order, whether it was new (see add_completion)."""
+        ...
+
+    async def days_done(self, platform: str, user_ids: Collection[str]) -> list[DayDone]:
+        """Every day these people completed, in every chat of a platform (personal streaks count them all)."""
         ...
 
     async def remove_completion(self, subscription_id: int, user_id: str, plan_day: int) -> bool:
@@ -117,8 +122,12 @@ class UnitOfWork(Protocol):
 class Store(Protocol):
     """Storage as the core sees it."""
 
-    def unit(self) -> AbstractAsyncContextManager[UnitOfWork]:
-        """Begin a unit of work; leaving it without `commit` rolls back."""
+    def unit(self, *, atomic: bool = True) -> AbstractAsyncContextManager[UnitOfWork]:
+        """Begin a unit of work; leaving it without `commit` rolls back.
+
+        With `atomic=False` the store may run each statement as a transaction of its own, which costs less and
+        blocks no other writer between statements: for units that only read, or that write with one statement
+        (still followed by `commit`). Each read then sees what was committed when it ran."""
         ...
 
     async def record_sends(self, sending: Sequence[int], outcomes: Sequence[SendOutcome], now: datetime) -> None:

@@ -23,6 +23,9 @@ class Section:
 class TextReply:
     text: str
     buttons: tuple[Button, ...] = ()
+    # About the asker alone (their streak, a refusal): a platform that can show a message to one member of a group
+    # (Discord's ephemeral replies) shows it only to them; the others send it as usual.
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class TopicCard:
     sections: tuple[Section, ...]
     footer: str = ""
     buttons: tuple[Button, ...] = ()
+    private: bool = False  # as on TextReply
 
     def plain_text(self) -> str:
         """The card as plain text, for terminals and platforms without rich formatting."""
@@ -53,6 +57,7 @@ class PictureReply:
     png: bytes
     caption: str
     text_fallback: str = field(default="")
+    private: bool = False  # as on TextReply
 
 
 Reply = TextReply | TopicCard | PictureReply

@@ -2,17 +2,49 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.model import Address, ChatKind, Completion, Correction, Delivery, DeliveryStatus, Subscription
+from bot.core.model import (
+    Address,
+    ChatKind,
+    Completion,
+    Correction,
+    DayDone,
+    Delivery,
+    DeliveryStatus,
+    Subscription,
+)
 from bot.store.delivery_sql import DeliverySql, for_connection
 from bot.store.tables import CompletionRow, CorrectionRow, DeliveryRow, SubscriptionRow, SummaryRow
+
+_SUBS: Table = SubscriptionRow.__table__  # type: ignore[assignment]
+_DONE: Table = CompletionRow.__table__  # type: ignore[assignment]
+# The statements every command or /done runs, built once: a built statement keeps its cache key, so a call
+# skips constructing and hashing it, and plain rows skip the ORM's identity map.
+_SUBSCRIPTION_AT = select(_SUBS).where(_SUBS.c.platform == bindparam("platform"), _SUBS.c.chat_id == bindparam("chat"))
+_SUBSCRIPTIONS_AT = select(_SUBS).where(
+    _SUBS.c.platform == bindparam("platform"), _SUBS.c.chat_id.in_(bindparam("chats", expanding=True))
+)
+# EXISTS rather than a join: with a join SQLite's planner walks every subscription of the platform through
+# the (platform, chat_id) index (3 ms at 10k subscribers, and growing) instead of the person's few
+# completions through ix_completions_user_id (0.04 ms).
+_DAYS_DONE = select(_DONE.c.user_id, _DONE.c.subscription_id, _DONE.c.plan_day, _DONE.c.local_date).where(
+    _DONE.c.user_id.in_(bindparam("users", expanding=True)),
+    select(_SUBS.c.id).where(_SUBS.c.id == _DONE.c.subscription_id, _SUBS.c.platform == bindparam("platform")).exists(),
+)
+_ADD_COMPLETION = {
+    # Both dialects spell "insert unless the unique key exists" as ON CONFLICT DO NOTHING.
+    name: dialect.insert(_DONE)
+    .on_conflict_do_nothing(index_elements=["subscription_id", "user_id", "plan_day"])
+    .returning(_DONE.c.subscription_id, _DONE.c.user_id, _DONE.c.plan_day)
+    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
+}
 
 
 def to_subscription(row: Any) -> Subscription:
@@ -63,11 +95,8 @@ class SqlUnitOfWork:
         return postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
 
     async def subscription(self, address: Address) -> Subscription | None:
-        row = await self.session.scalar(
-            select(SubscriptionRow).where(
-                SubscriptionRow.platform == address.platform, SubscriptionRow.chat_id == address.chat_id
-            )
-        )
+        result = await self.session.execute(_SUBSCRIPTION_AT, {"platform": address.platform, "chat": address.chat_id})
+        row = result.first()
         return to_subscription(row) if row else None
 
     async def subscription_by_id(self, subscription_id: int) -> Subscription | None:
@@ -98,30 +127,35 @@ class SqlUnitOfWork:
         await self.session.execute(update(SubscriptionRow).where(SubscriptionRow.id == sub.id).values(**values))
         return sub
 
-    async def add_completion(self, completion: Completion) -> bool:
-        statement = (
-            self._insert(CompletionRow)
-            .values(
-                subscription_id=completion.subscription_id,
-                user_id=completion.user_id,
-                user_name=completion.user_name,
-                plan_day=completion.plan_day,
-                local_date=completion.local_date,
-                completed_at=completion.completed_at,
-                note=completion.note,
-            )
-            .on_conflict_do_nothing(index_elements=["subscription_id", "user_id", "plan_day"])
-            .returning(CompletionRow.id)
-        )
-        return (await self.session.scalar(statement)) is not None
+    async def subscriptions(self, addresses: Sequence[Address]) -> list[Subscription]:
+        by_platform: dict[str, list[str]] = {}
+        for address in addresses:
+            by_platform.setdefault(address.platform, []).append(address.chat_id)
+        found = []
+        for platform, chats in by_platform.items():
+            result = await self.session.execute(_SUBSCRIPTIONS_AT, {"platform": platform, "chats": chats})
+            found += [to_subscription(row) for row in result]
+        return found
 
-    async def completions(self, subscription_id: int, user_id: str) -> list[Completion]:
-        rows = await self.session.scalars(
-            select(CompletionRow)
-            .where(CompletionRow.subscription_id == subscription_id, CompletionRow.user_id == user_id)
-            .order_by(CompletionRow.completed_at)
-        )
-        return [to_completion(row) for row in rows]
+    async def add_completion(self, completion: Completion) -> bool:
+        return (await self.add_completions([completion]))[0]
+
+    async def add_completions(self, completions: Sequence[Completion]) -> list[bool]:
+        rows = [
+            {"subscription_id": c.subscription_id, "user_id": c.user_id, "user_name": c.user_name,
+             "plan_day": c.plan_day, "local_date": c.local_date, "completed_at": c.completed_at, "note": c.note}
+            for c in completions
+        ]  # fmt: skip
+        # A list of parameters makes SQLAlchemy send the rows as one multi-row INSERT ("insertmanyvalues"); the
+        # key comes back for each row inserted, and none for a row the unique key already had.
+        result = await self.session.execute(_ADD_COMPLETION[self.dialect], rows)
+        new = {tuple(row) for row in result}
+        recorded = []
+        for c in completions:
+            key = (c.subscription_id, c.user_id, c.plan_day)
+            recorded.append(key in new)
+            new.discard(key)  # the same completion twice in one batch is new once
+        return recorded
 
     async def chat_completions(self, subscription_id: int) -> list[Completion]:
         rows = await self.session.scalars(
@@ -131,14 +165,9 @@ class SqlUnitOfWork:
         )
         return [to_completion(row) for row in rows]
 
-    async def user_completions(self, platform: str, user_id: str) -> list[Completion]:
-        rows = await self.session.scalars(
-            select(CompletionRow)
-            .join(SubscriptionRow, CompletionRow.subscription_id == SubscriptionRow.id)
-            .where(CompletionRow.user_id == user_id, SubscriptionRow.platform == platform)
-            .order_by(CompletionRow.completed_at)
-        )
-        return [to_completion(row) for row in rows]
+    async def days_done(self, platform: str, user_ids: Collection[str]) -> list[DayDone]:
+        result = await self.session.execute(_DAYS_DONE, {"users": list(user_ids), "platform": platform})
+        return [DayDone(*row) for row in result]
 
     async def remove_completion(self, subscription_id: int, user_id: str, plan_day: int) -> bool:
         result = await self.session.execute(

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.core.model import Address, Claim, DeliveryStatus, SendOutcome
 from bot.store.delivery_sql import for_connection
+from bot.store.engine import without_begin
 from bot.store.repository import SqlUnitOfWork, to_delivery, to_subscription
 from bot.store.tables import DeliveryRow, SubscriptionRow
 
@@ -22,10 +23,11 @@ class SqlStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._loose_sessions = async_sessionmaker(without_begin(engine), expire_on_commit=False)
 
     @asynccontextmanager
-    async def unit(self) -> AsyncIterator[SqlUnitOfWork]:
-        async with self._sessions() as session:
+    async def unit(self, *, atomic: bool = True) -> AsyncIterator[SqlUnitOfWork]:
+        async with (self._sessions if atomic else self._loose_sessions)() as session:
             yield SqlUnitOfWork(session, self.engine.dialect.name)
 
     async def record_sends(self, sending: Sequence[int], outcomes: Sequence[SendOutcome], now: datetime) -> None:

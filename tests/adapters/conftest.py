@@ -3,14 +3,18 @@ itself is covered on both databases elsewhere)."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from bot.adapters.discord import DiscordAdapter
 from bot.adapters.telegram import TelegramAdapter
 from bot.bootstrap import App
+from tests.adapters.discord_support import adapter_for
+from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.telegram_server import FakeTelegram
 
 
@@ -33,3 +37,15 @@ async def telegram(app: App, tg: FakeTelegram) -> AsyncIterator[TelegramAdapter]
     await adapter.start()
     yield adapter
     await adapter.stop()
+
+
+@pytest.fixture
+async def discord_bot(app: App, dc: FakeDiscord, caplog: pytest.LogCaptureFixture) -> AsyncIterator[DiscordAdapter]:
+    """The Discord adapter, started against the `dc` fake server that each Discord test module sets up."""
+    adapter = adapter_for(app, dc)
+    await adapter.start()
+    yield adapter
+    await adapter.stop()
+    # A failing handler still answers (with an apology), so a passing test must also have logged no error.
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("bot.adapters.discord")]
+    assert errors == []

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,8 +15,21 @@ from bot.adapters.discord import DiscordAdapter, rest_base
 from bot.bootstrap import App
 from bot.core.clock import ManualClock
 from bot.core.handlers import COMMANDS
-from bot.core.model import Address, Subscription
-from tests.fakes.discord_payloads import DEFAULT_EVERYONE, EPHEMERAL, MANAGE_CHANNELS, MANAGE_GUILD, StoredMessage
+from bot.core.model import Address
+from tests.adapters.discord_support import (
+    adapter_for,
+    author,
+    chosen,
+    content,
+    ephemeral,
+    eventually,
+    footer,
+    pushes,
+    serving,
+    subscription,
+)
+from tests.adapters.discord_support import ask as ask_as
+from tests.fakes.discord_payloads import DEFAULT_EVERYONE, EPHEMERAL, MANAGE_CHANNELS, MANAGE_GUILD
 from tests.fakes.discord_server import FakeDiscord, FakeInteraction
 
 ADA = 700000000000000001  # learns alone, in her DM
@@ -34,92 +45,33 @@ EMBED_LINKS = 1 << 14
 NEXT_MORNING = datetime(2026, 3, 3, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai, the day after START
 
 
+def _guilds(server: FakeDiscord) -> None:
+    server.add_guild(
+        GUILD,
+        "Study Hall",
+        channels=[(GENERAL, "general"), (LOUNGE, "lounge")],
+        members=[(ALICE, "Alice", MANAGE_CHANNELS), (BO, "Bo", 0), (CY, "Cy", MANAGE_GUILD)],
+    )
+    server.add_guild(
+        CRAMPED,
+        "Cramped",
+        channels=[(CRAMPED_CHANNEL, "no-embeds")],
+        members=[(ALICE, "Alice", MANAGE_GUILD)],
+        everyone_permissions=DEFAULT_EVERYONE & ~EMBED_LINKS,
+        bot_permissions=DEFAULT_EVERYONE & ~EMBED_LINKS,
+    )
+
+
 @pytest.fixture
 async def dc() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as server:
-        server.add_guild(
-            GUILD,
-            "Study Hall",
-            channels=[(GENERAL, "general"), (LOUNGE, "lounge")],
-            members=[(ALICE, "Alice", MANAGE_CHANNELS), (BO, "Bo", 0), (CY, "Cy", MANAGE_GUILD)],
-        )
-        server.add_guild(
-            CRAMPED,
-            "Cramped",
-            channels=[(CRAMPED_CHANNEL, "no-embeds")],
-            members=[(ALICE, "Alice", MANAGE_GUILD)],
-            everyone_permissions=DEFAULT_EVERYONE & ~EMBED_LINKS,
-            bot_permissions=DEFAULT_EVERYONE & ~EMBED_LINKS,
-        )
-        with server.patch_client():
-            yield server
-    assert server.server_errors == []
-    assert server.unknown_routes == []
-
-
-def adapter_for(app: App, dc: FakeDiscord, **options: Any) -> DiscordAdapter:
-    # No 5 s pause before a re-IDENTIFY and no 2 s wait for more guilds: a test has no limits to respect.
-    return DiscordAdapter(
-        app, "fake-token", api_url=dc.root, gateway_url=dc.gateway_url, guild_ready_timeout=0.05,
-        identify_delay=0, **options,
-    )  # fmt: skip
-
-
-@pytest.fixture
-async def discord_bot(app: App, dc: FakeDiscord, caplog: pytest.LogCaptureFixture) -> AsyncIterator[DiscordAdapter]:
-    adapter = adapter_for(app, dc)
-    await adapter.start()
-    yield adapter
-    await adapter.stop()
-    # A failing handler still answers (with an apology), so a passing test must also have logged no error.
-    errors = [r for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("bot.adapters.discord")]
-    assert errors == []
+    async with serving(_guilds) as server:
+        yield server
 
 
 async def ask(dc: FakeDiscord, name: str, options: dict[str, Any] | None = None, **where: Any) -> FakeInteraction:
     """Run a slash command (in Ada's DM unless a channel is given) and wait for the bot's answer."""
     where.setdefault("user_id", ADA)
-    interaction = await dc.slash_command(name, options, **where)
-    await interaction.response()
-    return interaction
-
-
-async def content(interaction: FakeInteraction) -> str:
-    return str((await interaction.response())["data"].get("content") or "")
-
-
-async def ephemeral(interaction: FakeInteraction) -> bool:
-    return bool(int((await interaction.response())["data"].get("flags") or 0) & EPHEMERAL)
-
-
-def pushes(dc: FakeDiscord, channel_id: int) -> list[StoredMessage]:
-    """Messages the delivery engine sent (not answers to interactions)."""
-    return [m for m in dc.messages_in(channel_id) if m.interaction_id is None and m.embeds]
-
-
-def author(message: StoredMessage | dict[str, Any]) -> str:
-    embeds = message.embeds if isinstance(message, StoredMessage) else message["embeds"]
-    return str(embeds[0]["author"]["name"])
-
-
-def footer(message: StoredMessage | dict[str, Any]) -> str:
-    embeds = message.embeds if isinstance(message, StoredMessage) else message["embeds"]
-    return str(embeds[0].get("footer", {}).get("text", ""))
-
-
-async def subscription(app: App, chat_id: int | str) -> Subscription:
-    sub = await app.learners.chat(Address("discord", str(chat_id)))
-    assert sub is not None
-    return sub
-
-
-async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
-    """Until an async condition holds: gateway events are handled in tasks of their own."""
-    for _ in range(250):
-        if await check():
-            return
-        await asyncio.sleep(0.02)
-    pytest.fail("the condition never held")
+    return await ask_as(dc, name, options, **where)
 
 
 async def test_commands_are_synced_typed_described_and_only_guilds_intent_is_asked(
@@ -349,7 +301,8 @@ async def test_slow_answers_are_deferred_within_discords_three_seconds(
     helped = await ask(dc, "help")
     assert (await helped.response())["type"] == 5
     assert "/subscribe" in (await helped.original_message()).content
-    await ask(dc, "subscribe", {"time": "20:00"}, user_id=ALICE, channel_id=GENERAL)
+    subscribed = await ask(dc, "subscribe", {"time": "20:00"}, user_id=ALICE, channel_id=GENERAL)
+    assert "Subscribed" in (await subscribed.original_message()).content  # deferred: wait for the real answer
     await app.delivery.run_pass()
     [push] = pushes(dc, GENERAL)
     pressed = await dc.press_button("studybot:done:1", push.id, user_id=BO)
@@ -379,11 +332,7 @@ async def test_an_admin_marks_a_members_day_by_choosing_the_member(
     app: App, discord_bot: DiscordAdapter, dc: FakeDiscord
 ) -> None:
     await ask(dc, "subscribe", {"time": "20:00"}, user_id=ALICE, channel_id=GENERAL)
-    resolved: dict[str, dict[str, Any]] = {"users": {}, "members": {}}
-    for user in (ALICE, BO):  # what Discord sends along about the members chosen in the option
-        member = dc.guilds[GUILD].member_payload(user)
-        resolved["users"][str(user)] = member.pop("user")
-        resolved["members"][str(user)] = member
+    resolved = chosen(dc, GUILD, ALICE, BO)
     marked = await ask(dc, "mark", {"member": str(BO), "day": 1}, user_id=ALICE, channel_id=GENERAL, resolved=resolved)
     assert "Marked day 1 done for Bo" in await content(marked)
     refused = await ask(dc, "mark", {"member": str(ALICE)}, user_id=BO, channel_id=GENERAL, resolved=resolved)
@@ -408,11 +357,9 @@ async def test_a_deleted_channel_or_a_removed_bot_stops_pushes_and_rejoining_res
     await dc.dispatch("CHANNEL_DELETE", dc.channels[LOUNGE])
     await eventually(lambda: stopped(LOUNGE))
     assert await active(GENERAL)
-    await dc.dispatch("GUILD_DELETE", {"id": str(GUILD)})
+    await dc.remove_bot(GUILD)
     await eventually(lambda: stopped(GENERAL))
-    joined = dc.guilds[GUILD].gateway_payload()
-    del joined["unavailable"]  # how Discord tells a join from a server coming back online
-    await dc.dispatch("GUILD_CREATE", joined)
+    await dc.add_bot_back(GUILD)
     await eventually(lambda: active(GENERAL))
 
 

@@ -47,7 +47,7 @@ async def test_run_serves_stops_on_sigterm_and_redacts_the_token(tmp_path: Path)
     output = log_path.read_text(encoding="utf-8", errors="replace")
     assert code == 0, output[-2000:]
     assert stopped_in < 10
-    assert "getUpdates" in output  # httpx logged request URLs at DEBUG...
+    assert "getUpdates" in output  # request URLs are logged at DEBUG...
     assert TOKEN not in output  # ...with the token masked
     assert TOKEN.split(":", 1)[1] not in output
     assert "/bot***/" in output

@@ -181,3 +181,26 @@ async def test_the_last_week_is_wrapped_up_when_the_plan_is_over(
     assert "Ada: 2/7" in text and "last week" in text and "Next up" not in text
     assert isinstance(gateway.sent[-1][1], PictureReply)
     assert (await app.delivery.run_pass(last + 2 * DAY)).claimed == 0
+
+
+async def test_mark_hints_follow_how_the_platform_names_the_member(app: App, clock: ManualClock) -> None:
+    await group_with_admin(app)
+    address = member(app, "-1", "1", "Eve").address
+    by_reply = Incoming(address, ChatKind.GROUP, "1", "Eve", "/mark twelve", target_user_id="3", target_user_name="Bo")
+    wrong = text_of((await app.commands.handle(by_reply))[0])
+    assert "“twelve” is not a plan day" in wrong and "reply to one of their messages" in wrong
+    by_option = Incoming(address, ChatKind.GROUP, "1", "Eve", "/mark twelve", target_user_id="3",
+                         target_user_name="Bo", member_option=True)  # fmt: skip
+    picked = text_of((await app.commands.handle(by_option))[0])
+    assert "choose the member" in picked and "reply" not in picked
+    assert "work in a group" in await Chat(app, chat_id="1", user_id="1").say("/mark 1")
+
+
+async def test_today_in_a_group_keeps_the_done_button_and_is_only_for_the_asker(app: App, clock: ManualClock) -> None:
+    await group_with_admin(app)
+    ada = member(app, "-1", "2", "Ada")
+    await ada.say("/done")
+    replies = await ada.send("/today")
+    card = replies[-1]
+    assert isinstance(card, TopicCard) and card.plan_day == 1 and card.private
+    assert [b.action for b in card.buttons][:1] == ["done:1"]  # Bo, who has not finished, can still tap it

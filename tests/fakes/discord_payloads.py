@@ -101,6 +101,29 @@ def text_channel(spec: ChannelSpec, guild_id: int, position: int) -> JSON:
     return base
 
 
+def thread_channel(thread_id: int, guild_id: int, parent_id: int, name: str, owner_id: int) -> JSON:
+    """An active public thread, as GUILD_CREATE lists it and interactions carry it."""
+    return {
+        "id": str(thread_id),
+        "type": 11,
+        "guild_id": str(guild_id),
+        "parent_id": str(parent_id),
+        "owner_id": str(owner_id),
+        "name": name,
+        "last_message_id": None,
+        "rate_limit_per_user": 0,
+        "message_count": 0,
+        "member_count": 1,
+        "flags": 0,
+        "thread_metadata": {
+            "archived": False,
+            "auto_archive_duration": 1440,
+            "archive_timestamp": now_iso(),
+            "locked": False,
+        },
+    }
+
+
 def dm_channel(channel_id: int, recipient: JSON) -> JSON:
     return {"id": str(channel_id), "type": 1, "recipients": [recipient], "last_message_id": None, "flags": 0}
 
@@ -193,6 +216,15 @@ class FakeGuild:
     channels: dict[int, JSON] = field(default_factory=dict)
     roles: dict[int, JSON] = field(default_factory=dict)
     members: dict[int, FakeMember] = field(default_factory=dict)
+    threads: dict[int, JSON] = field(default_factory=dict)
+    # False once the bot was kicked: its channels refuse the bot's requests, and IDENTIFY leaves the guild out.
+    bot_present: bool = True
+
+    def grant(self, user_id: int, permissions: int) -> None:
+        """Give a member a new role with these permissions, as a server admin would."""
+        role_id = snowflake()
+        self.roles[role_id] = role(role_id, f"granted-{permissions:#x}", permissions, position=len(self.roles))
+        self.members[user_id].role_ids.append(role_id)
 
     def permissions_of(self, user_id: int) -> int:
         perms = int(self.roles[self.id]["permissions"])
@@ -259,7 +291,7 @@ class FakeGuild:
             "large": False,
             "unavailable": False,
             "joined_at": now_iso(),
-            "threads": [],
+            "threads": list(self.threads.values()),
             "stage_instances": [],
             "guild_scheduled_events": [],
             "soundboard_sounds": [],

@@ -292,6 +292,13 @@ class FakeDiscord:
             self.users.setdefault(int(member.user["id"]), member.user)
         return guild
 
+    def add_thread(self, guild_id: int, thread_id: int, parent_id: int, name: str) -> JSON:
+        """An active thread under `parent_id`, listed in GUILD_CREATE from the next (re)connect on."""
+        guild = self.guilds[guild_id]
+        thread = p.thread_channel(thread_id, guild_id, parent_id, name, owner_id=guild.owner_id)
+        guild.threads[thread_id] = self.channels[thread_id] = thread
+        return thread
+
     def dm_channel_id(self, user_id: int) -> int:
         """The DM channel between the bot and `user_id`, opened on first use as Discord does."""
         if user_id not in self.dm_channels:
@@ -299,6 +306,21 @@ class FakeDiscord:
             self.channels[channel_id] = p.dm_channel(channel_id, self._user(user_id))
             self.dm_channels[user_id] = channel_id
         return self.dm_channels[user_id]
+
+    async def remove_bot(self, guild_id: int, *, tell_client: bool = True) -> None:
+        """Kick the bot from a guild: its channels answer 403 Missing Access from now on. Discord sends
+        GUILD_DELETE (without `unavailable`); `tell_client=False` is a kick the client missed, e.g. while offline."""
+        self.guilds[guild_id].bot_present = False
+        if tell_client:
+            await self.dispatch("GUILD_DELETE", {"id": str(guild_id)})
+
+    async def add_bot_back(self, guild_id: int) -> None:
+        """Invite the bot again: GUILD_CREATE without `unavailable`, which discord.py reports as a join."""
+        guild = self.guilds[guild_id]
+        guild.bot_present = True
+        joined = guild.gateway_payload()
+        del joined["unavailable"]
+        await self.dispatch("GUILD_CREATE", joined)
 
     def messages_in(self, channel_id: int) -> list[StoredMessage]:
         return [m for m in self._by_channel.get(channel_id, []) if not m.deleted]
@@ -427,11 +449,12 @@ class FakeDiscord:
             return None
         session = _Session(id=uuid.uuid4().hex, token=str(data.get("token")), ws=ws)
         self._sessions[session.id] = session
-        ready = p.ready(self.bot, session.id, self.gateway_url, list(self.guilds), self.application_id)
+        present = [guild for guild in self.guilds.values() if guild.bot_present]
+        ready = p.ready(self.bot, session.id, self.gateway_url, [g.id for g in present], self.application_id)
         if "shard" in data:
             ready["shard"] = data["shard"]
         await self._send(session, "READY", ready)
-        for guild in self.guilds.values():
+        for guild in present:
             await self._send(session, "GUILD_CREATE", guild.gateway_payload())
         self._current = session
         self._notify()
@@ -544,9 +567,13 @@ class FakeDiscord:
         channel = self.channels.get(int(call.params["channel"]))
         if channel is None:
             raise _ApiError(404, 10003, "Unknown Channel")
+        guild = self.guilds.get(int(channel["guild_id"])) if channel.get("guild_id") else None
+        if guild is not None and not guild.bot_present:
+            raise _ApiError(403, 50001, "Missing Access")
         return channel
 
     def _message(self, call: _Call) -> StoredMessage:
+        self._channel(call)  # an unknown channel, or one the bot was removed from, answers as for a new message
         message = self.messages.get(int(call.params["message"]))
         if message is None or message.deleted or message.channel_id != int(call.params["channel"]):
             raise _ApiError(404, 10008, "Unknown Message")

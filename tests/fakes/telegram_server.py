@@ -69,6 +69,7 @@ class FakeTelegram:
         self._waiters: list[_Waiter] = []
         self._activity: asyncio.Future[None] | None = None
         self._faults: dict[str, list[tgo.Fault]] = {}
+        self._stalls: dict[str, list[float]] = {}
         self._messages: dict[int | str, dict[int, Params]] = {}
         self._next_message_id: dict[int | str, int] = {}
         self._chats: dict[int | str, Params] = {}
@@ -177,6 +178,10 @@ class FakeTelegram:
         text = description or tgo.DEFAULT_DESCRIPTIONS.get(status, "Error")
         error = ApiError(status, text.format(retry_after=retry_after), parameters)
         self._faults.setdefault(method, []).append(tgo.Fault(error, count, chat_id))
+
+    def stall_next(self, method: str, seconds: float, *, count: int = 1) -> None:
+        """Hold the next `count` calls of `method` for `seconds` before answering (a client's read timeout)."""
+        self._stalls.setdefault(method, []).extend([seconds] * count)
 
     # ----- injecting updates -----
 
@@ -310,6 +315,8 @@ class FakeTelegram:
         params = await tgo.read_params(request)
         name = request.match_info["method"]
         method, handler = self._methods.get(name.lower(), (name, None))
+        if stalls := self._stalls.get(method):
+            await asyncio.sleep(stalls.pop(0))
         try:
             if request.match_info["token"] != self.token:
                 raise ApiError(401, "Unauthorized")

@@ -207,6 +207,46 @@ async def test_permissions_and_locale_reach_discord_py(dc: FakeDiscord) -> None:
             await dc.slash_command("config", user_id=STUDENT, guild_id=GUILD_ID)
         with pytest.raises(PermissionError):
             await dc.slash_command("config", user_id=ADMIN)
+        dc.guilds[GUILD_ID].grant(STUDENT, MANAGE_CHANNELS)
+        promoted = await dc.slash_command("whoami", user_id=STUDENT, guild_id=GUILD_ID)
+        assert "manage_guild=False manage_channels=True" in (await promoted.response())["data"]["content"]
+
+
+@pytest.mark.asyncio
+async def test_a_kicked_bot_loses_the_guild_and_its_channels_until_invited_back(dc: FakeDiscord) -> None:
+    bot = Bot()
+    removed, joined, ready = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    @bot.event
+    async def on_guild_remove(guild: discord.Guild) -> None:
+        removed.set()
+
+    @bot.event
+    async def on_guild_join(guild: discord.Guild) -> None:
+        joined.set()
+
+    @bot.event
+    async def on_ready() -> None:
+        ready.set()
+
+    async with dc.running(bot):
+        channel = text_channel(bot, GENERAL)
+        await dc.remove_bot(GUILD_ID)
+        await asyncio.wait_for(removed.wait(), 5)
+        assert bot.get_guild(GUILD_ID) is None
+        with pytest.raises(discord.Forbidden) as forbidden:
+            await channel.send("still here?")
+        assert forbidden.value.code == 50001
+        await dc.add_bot_back(GUILD_ID)
+        await asyncio.wait_for(joined.wait(), 5)
+        await text_channel(bot, GENERAL).send("back")
+        assert dc.messages_in(GENERAL)[-1].content == "back"
+        # A kick the client missed: the next IDENTIFY no longer brings the guild.
+        await dc.remove_bot(GUILD_ID, tell_client=False)
+        ready.clear()
+        await dc.disconnect_clients(resumable=False)
+        await asyncio.wait_for(ready.wait(), 5)
+        assert len(dc.identify_payloads) == 2 and bot.get_guild(GUILD_ID) is None
 
 
 @pytest.mark.asyncio

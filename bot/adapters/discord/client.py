@@ -102,7 +102,8 @@ class StudyClient(discord.Client):
         await self.inbound.channel_gone([c.id for c in guild.channels] + [t.id for t in guild.threads])
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
-        await self.inbound.channels_back([c.id for c in guild.channels])
+        # Threads too: removing the bot stopped the subscribed threads along with the channels.
+        await self.inbound.channels_back([c.id for c in guild.channels] + [t.id for t in guild.threads])
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         log.exception("error in Discord event %s", event_method)

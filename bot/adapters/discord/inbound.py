@@ -7,7 +7,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import TypeVar
 
 import aiohttp
@@ -20,7 +19,7 @@ from bot.adapters.discord.ordering import PerChatOrder
 from bot.core.commands import Commands
 from bot.core.events import Incoming, Press
 from bot.core.handlers import N_
-from bot.core.i18n import LANGUAGES, messages
+from bot.core.i18n import messages
 from bot.core.model import Address, ChatKind
 from bot.core.parsing import zone_choices
 from bot.core.replies import ButtonAnswer, Reply, TextReply
@@ -28,15 +27,13 @@ from bot.core.replies import ButtonAnswer, Reply, TextReply
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
-# Answers about the asker alone; in a server channel only they see them.
+# Commands whose answers the core marks private: known before it answers, so that a slow one's "thinking..." is
+# shown to the asker only as well (a deferred response cannot change who sees it).
 ASKER_ONLY = frozenset({"streak", "progress", "week", "members"})
 # Commands that start pushes to the channel they are typed in.
 POSTING = frozenset({"subscribe", "resume"})
 # Discord drops an interaction not answered within 3 s; a slower core answer is deferred first.
 DEFER_AFTER = 2.0
-# The core's refusal to a non-admin, matched so that it is shown to the asker only.
-ADMINS_ONLY = "Only this group's admins can change its subscription and settings."
-
 
 CANNOT_POST = N_(
     "I can't post in this channel, so the daily topic could not reach it. Give me the View Channel, "
@@ -44,13 +41,10 @@ CANNOT_POST = N_(
 )
 
 
-@cache
-def refusals() -> frozenset[str]:
-    return frozenset(messages(language)._(ADMINS_ONLY) for language in LANGUAGES)
-
-
-def refused(replies: Sequence[Reply]) -> bool:
-    return any(isinstance(reply, TextReply) and reply.text in refusals() for reply in replies)
+def hidden(interaction: discord.Interaction, reply: Reply) -> bool:
+    """Whether only the asker should see `reply`: a private answer in a server channel. A DM is private anyway,
+    and an ephemeral message there would vanish when the app reloads."""
+    return reply.private and interaction.guild_id is not None
 
 
 @dataclass(frozen=True)
@@ -107,6 +101,7 @@ class DiscordInbound:
             target_user_id=str(target.id) if target is not None else None,
             # Discord sends the chosen member's data with the command; without it only the id is known.
             target_user_name=str(getattr(target, "display_name", "") or getattr(target, "id", "")),
+            member_option=True,
         )  # fmt: skip
         private = place.kind is not ChatKind.PRIVATE and name in ASKER_ONLY
         if name in POSTING and place.is_admin and not can_post(interaction):
@@ -114,9 +109,8 @@ class DiscordInbound:
             m = messages(self.commands.language(sub, interaction.locale.value))
             await self.answer(interaction, [TextReply(m._(CANNOT_POST))], ephemeral=True)
             return
-        replies, deferred = await self._in_time(interaction, private, self._handle(incoming))
-        # A refusal concerns the asker only, unless the answer was already deferred in public.
-        await self.answer(interaction, replies, ephemeral=private or (refused(replies) and not deferred))
+        replies, _ = await self._in_time(interaction, private, self._handle(incoming))
+        await self.answer(interaction, replies)
 
     async def on_press(self, interaction: discord.Interaction, action: str) -> None:
         place, user = place_of(interaction), interaction.user
@@ -136,8 +130,7 @@ class DiscordInbound:
                 log.warning("card in %s not edited: %s", place.address, exc)
         if answer.replies:
             # On Discord a toast is a message too; the replies say the same thing at greater length.
-            private = place.kind is not ChatKind.PRIVATE and action in ASKER_ONLY
-            await self.answer(interaction, answer.replies, ephemeral=private or refused(answer.replies))
+            await self.answer(interaction, answer.replies)
         elif answer.toast:
             await self.answer(interaction, [TextReply(answer.toast)], ephemeral=True)
         elif not interaction.response.is_done():
@@ -161,17 +154,19 @@ class DiscordInbound:
     async def answer(
         self, interaction: discord.Interaction, replies: Sequence[Reply], *, ephemeral: bool = False
     ) -> None:
-        """The first reply as the interaction's response (or in place of "thinking..."), the rest as followups."""
+        """The first reply as the interaction's response (or in place of "thinking..."), the rest as followups;
+        each shown to the asker only if `ephemeral` or the core made it private."""
         thinking = interaction.type is discord.InteractionType.application_command and interaction.response.is_done()
         for index, reply in enumerate(replies or [TextReply("✅")]):
-            out = outgoing(reply)
+            out, only_asker = outgoing(reply), ephemeral or hidden(interaction, reply)
             try:
                 if not interaction.response.is_done():
-                    await interaction.response.send_message(**out.kwargs(), ephemeral=ephemeral)
+                    await interaction.response.send_message(**out.kwargs(), ephemeral=only_asker)
                 elif index == 0 and thinking:
+                    # Seen by whoever the deferral chose: Discord fixes that when "thinking..." is shown.
                     await interaction.edit_original_response(**out.edit_kwargs())
                 else:
-                    await interaction.followup.send(**out.kwargs(), ephemeral=ephemeral)
+                    await interaction.followup.send(**out.kwargs(), ephemeral=only_asker)
             except (discord.HTTPException, aiohttp.ClientError) as exc:
                 # Typically the interaction expired (10062); the user can simply ask again.
                 log.warning("answer in %s not sent: %r", interaction.channel_id, exc)
