@@ -270,11 +270,22 @@ async def done(learners: Learners, ctx: Context) -> None:
 
 
 async def streak(learners: Learners, ctx: Context) -> None:
-    found = await learners.progress(ctx.incoming.address, ctx.incoming.user_id)
+    inc, m = ctx.incoming, ctx.m
+    found = await learners.progress(inc.address, inc.user_id)
     if found is None:
-        ctx.say(ctx.m._("No streak yet: /subscribe, then /done each day."), private=True)
+        private = inc.kind is ChatKind.PRIVATE
+        groups = await learners.group_streak(inc.address.platform, inc.user_id) if private else None
+        if groups is None:
+            ctx.say(m._("No streak yet: /subscribe, then /done each day."), private=True)
+            return
+        days, longest, done_today = groups
+        lines = [render.streak_text(m, days, longest), m._("Counted from the days you studied in your groups.")]
+        if not done_today:
+            lines.append(m._("Today is not done yet: /done keeps the streak alive."))
+        lines.append(m._("/subscribe here to get your own daily topic too."))
+        ctx.say("\n".join(lines), private=True)
         return
-    progress, m = found[1], ctx.m
+    progress = found[1]
     lines = [render.streak_line(m, progress)]
     if progress.completed_today:
         lines.append(m._("Today is done ✅ See you tomorrow."))

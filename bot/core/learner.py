@@ -13,7 +13,16 @@ from datetime import date, datetime, time
 from enum import StrEnum
 
 from bot.core.batching import Batcher
-from bot.core.model import Address, ChatKind, Completion, DayDone, DeliveryStatus, Progress, Subscription
+from bot.core.model import (
+    Address,
+    ChatKind,
+    Completion,
+    DayDone,
+    DeliveryStatus,
+    Progress,
+    Subscription,
+    zone_named,
+)
 from bot.core.ports import Clock, Store
 from bot.core.streaks import current_streak, longest_streak
 from curriculum.loader import Curriculum
@@ -201,6 +210,17 @@ class Learners:
         if sub is None or sub.start_date is None or sub.id is None:
             return None
         return sub, (await self._asked.get(_Asked(sub, user_id)))[1]
+
+    async def group_streak(self, platform: str, user_id: str) -> tuple[int, int, bool] | None:
+        """(streak, longest, done today) from a person's days in groups, for their DM before they subscribe
+        there themselves; None if they have none."""
+        async with self.store.unit(atomic=False) as uow:
+            dates = {day.local_date for day in await uow.days_done(platform, [user_id])}
+        if not dates:
+            return None
+        # Each group dates its days in its own zone; a day ahead of ours is a group's today, east of us.
+        today = max(local_date(self.clock.now(), zone_named(self.defaults.timezone)), max(dates))
+        return current_streak(dates, today), longest_streak(dates), today in dates
 
     async def _record(self, asked: list[_Asked]) -> list[tuple[bool, Progress]]:
         """Record the completions among `asked` in one statement, then read everyone's days in one query."""

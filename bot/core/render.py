@@ -70,12 +70,12 @@ def cell_state(plan_day: int, progress: Progress) -> CellState:
 
 
 def streak_line(m: Messages, progress: Progress) -> str:
-    return m.ngettext(
-        "🔥 Streak: {n} day (longest {longest})",
-        "🔥 Streak: {n} days (longest {longest})",
-        progress.streak,
-        longest=progress.longest_streak,
-    )
+    return streak_text(m, progress.streak, progress.longest_streak)
+
+
+def streak_text(m: Messages, streak: int, longest: int) -> str:
+    return m.ngettext("🔥 Streak: {n} day (longest {longest})", "🔥 Streak: {n} days (longest {longest})", streak,
+                      longest=longest)  # fmt: skip
 
 
 def progress_summary(m: Messages, progress: Progress, weeks: int) -> str:

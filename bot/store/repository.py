@@ -161,7 +161,8 @@ class SqlUnitOfWork:
         rows = await self.session.scalars(
             select(CompletionRow)
             .where(CompletionRow.subscription_id == subscription_id)
-            .order_by(CompletionRow.completed_at)
+            # Two members finishing in the same instant are listed in the order they were recorded.
+            .order_by(CompletionRow.completed_at, CompletionRow.id)
         )
         return [to_completion(row) for row in rows]
 

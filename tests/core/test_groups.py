@@ -204,3 +204,17 @@ async def test_today_in_a_group_keeps_the_done_button_and_is_only_for_the_asker(
     card = replies[-1]
     assert isinstance(card, TopicCard) and card.plan_day == 1 and card.private
     assert [b.action for b in card.buttons][:1] == ["done:1"]  # Bo, who has not finished, can still tap it
+
+
+async def test_a_member_who_studies_only_in_groups_has_a_streak_in_their_dm(app: App, clock: ManualClock) -> None:
+    await group_with_admin(app, group="-1")
+    await group_with_admin(app, group="-2")
+    bo_dm = Chat(app, chat_id="3", user_id="3", user_name="Bo")
+    assert "No streak yet" in await bo_dm.say("/streak")
+    await member(app, "-1", "3", "Bo").say("/done")
+    clock.set(clock.now() + DAY)
+    await member(app, "-2", "3", "Bo").say("/done 2")  # another group, the next day
+    await member(app, "-1", "3", "Bo").say("/done 2")  # the same day in the first group counts once
+    streak = await bo_dm.say("/streak")
+    assert "Streak: 2 days (longest 2)" in streak and "in your groups" in streak and "/subscribe here" in streak
+    assert "Today is not done" not in streak
