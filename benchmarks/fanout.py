@@ -18,6 +18,7 @@ from benchmarks.population import Database, chat_id, due_now_rows
 from benchmarks.profiling import Profile, profiled
 from bot.adapters.telegram import TelegramAdapter
 from bot.adapters.telegram.format import card_html, keyboard
+from bot.adapters.telegram.request import AiohttpRequest
 from bot.bootstrap import bootstrap
 from bot.core import render
 from bot.core.clock import ManualClock
@@ -55,6 +56,7 @@ async def raw_loop(
         .base_url(f"{tg.root}/bot")
         .base_file_url(f"{tg.root}/file/bot")
         .job_queue(None)
+        .request(AiohttpRequest())
         .build()
     )
     bot = application.bot
