@@ -142,52 +142,13 @@ class DeliveryEngine:
     async def run_pass(self, now: datetime | None = None) -> PassReport:
         """Claim and send everything due by `now` (default: the clock's now)."""
         now = now or self.clock.now()
-        report = PassReport()
-        while not self._stopping:
-            finished: list[Subscription] = []
-            claims = await self._claim_batch(now, report, finished)
-            claims += await self.store.retryable_deliveries(now, self.policy.batch, self.policy.lease)
-            for sub in finished:
-                await self._last_wrap_up(sub, now)
-            if not claims and not finished:
-                break
-            report.claimed += len(claims)
-            await self._send_all(claims, now, report)
-        return report
+        return await _Pass(self, now).run()
 
     async def _last_wrap_up(self, sub: Subscription, now: datetime) -> None:
         """A group that just finished the plan gets the last week's wrap-up when its next push would be due."""
         gateway = self.gateways.get(sub.address.platform)
         if sub.kind is not ChatKind.PRIVATE and gateway is not None:
             await self._wrap_up_week(gateway, sub, self.curriculum.total_weeks, now)
-
-    async def _send_all(self, claims: list[Claim], now: datetime, report: PassReport) -> None:
-        """Send a batch with a few senders at once, so one chat waiting for its rate-limit slot holds up no one."""
-        if not claims:
-            return
-        journal = SendJournal(self.store, now)
-        waiting = deque(claims)
-
-        async def sender() -> None:
-            while waiting and not self._stopping:
-                await self._send(waiting.popleft(), journal, now, report)
-
-        senders = [asyncio.create_task(sender()) for _ in range(min(self.policy.concurrency, len(claims)))]
-        try:
-            done, _ = await asyncio.wait(senders, return_when=asyncio.FIRST_EXCEPTION)
-        finally:
-            # A sender that died (or our own cancellation) ends the pass as a crash would: what is in flight
-            # stays SENDING and becomes UNKNOWN; what was never tried stays claimed and is retried after the lease.
-            for task in senders:
-                task.cancel()
-        errors = [error for task in done if not task.cancelled() and (error := task.exception()) is not None]
-        if errors:
-            raise errors[0]
-        await journal.flush()
-        if waiting:
-            unsent = [claim.delivery.id for claim in waiting]
-            await self.store.release(unsent, now)
-            report.released += len(unsent)
 
     async def _claim_batch(
         self, now: datetime, report: PassReport, finished: list[Subscription] | None = None
@@ -316,3 +277,67 @@ class DeliveryEngine:
         log.warning("push to %s failed (attempt %d): %s", claim.subscription.address, attempts, error)
         report.failed += 1
         return SendOutcome(claim.delivery.id, DeliveryStatus.FAILED, error=error, retry_at=retry_at)
+
+
+class _Pass:
+    """One delivery pass: a few senders at once, so one chat waiting for its rate-limit slot holds up no one,
+    fed by batch claims that are made while the previous batch's last pushes are still going out."""
+
+    def __init__(self, engine: DeliveryEngine, now: datetime) -> None:
+        self.engine = engine
+        self.now = now
+        self.report = PassReport()
+        self.journal = SendJournal(engine.store, now)
+        self.waiting: deque[Claim] = deque()
+        self.exhausted = False
+        self._claiming = asyncio.Lock()
+
+    async def run(self) -> PassReport:
+        engine = self.engine
+        await self._claim()
+        if self.waiting:
+            senders = [asyncio.create_task(self._sender()) for _ in range(engine.policy.concurrency)]
+            try:
+                done, _ = await asyncio.wait(senders, return_when=asyncio.FIRST_EXCEPTION)
+            finally:
+                # A sender that died (or our own cancellation) ends the pass as a crash would: what is in flight
+                # stays SENDING and becomes UNKNOWN; what was never tried stays claimed, retried after the lease.
+                for task in senders:
+                    task.cancel()
+            errors = [error for task in done if not task.cancelled() and (error := task.exception()) is not None]
+            if errors:
+                raise errors[0]
+        await self.journal.flush()
+        if self.waiting:
+            unsent = [claim.delivery.id for claim in self.waiting]
+            await engine.store.release(unsent, self.now)
+            self.report.released += len(unsent)
+        return self.report
+
+    async def _sender(self) -> None:
+        engine, waiting = self.engine, self.waiting
+        while not engine._stopping:
+            # Claim more when the queue runs low; others keep sending meanwhile, unless there is nothing left.
+            low = not self.exhausted and len(waiting) < engine.policy.concurrency
+            if low and (not waiting or not self._claiming.locked()):
+                await self._claim()
+            if not waiting:
+                if self.exhausted:
+                    return
+                continue
+            await engine._send(waiting.popleft(), self.journal, self.now, self.report)
+
+    async def _claim(self) -> None:
+        engine = self.engine
+        async with self._claiming:
+            if self.exhausted or engine._stopping or len(self.waiting) >= engine.policy.concurrency:
+                return
+            finished: list[Subscription] = []
+            claims = await engine._claim_batch(self.now, self.report, finished)
+            claims += await engine.store.retryable_deliveries(self.now, engine.policy.batch, engine.policy.lease)
+            for sub in finished:
+                await engine._last_wrap_up(sub, self.now)
+            if not claims and not finished:
+                self.exhausted = True
+            self.report.claimed += len(claims)
+            self.waiting.extend(claims)

@@ -255,3 +255,28 @@ async def test_stopping_releases_the_rest_of_the_pass_to_the_next_one(
     finally:
         await successor.close()
     assert {c for c, _ in gateway.sent} | {c for c, _ in after.sent} == {"20", "21", "22", "23"}
+
+
+async def test_a_chat_waiting_for_its_slot_holds_up_no_one_across_batches(
+    app: App, clock: ManualClock, curriculum: Curriculum
+) -> None:
+    for n in range(7):
+        await Chat(app, chat_id=str(30 + n), user_id=str(30 + n)).say("/subscribe 08:00 UTC")
+    gateway = RecordingGateway()
+    others_sent = asyncio.Event()
+    original = gateway.send
+
+    async def send(chat_id: str, reply: object) -> str:
+        if chat_id == "30":
+            await others_sent.wait()  # as a group waits ~3 s for its next per-group slot
+        message_id = await original(chat_id, reply)  # type: ignore[arg-type]
+        if len(gateway.sent) == 6:
+            others_sent.set()
+        return message_id
+
+    gateway.send = send  # type: ignore[method-assign]
+    # Batches of 3 with 2 senders: the other 6 pushes, in later batches, go out while chat 30 waits.
+    engine = DeliveryEngine(app.store, clock, curriculum, {"test": gateway}, DeliveryPolicy(batch=3, concurrency=2))
+    report = await asyncio.wait_for(engine.run_pass(datetime(2026, 3, 3, 8, 0, tzinfo=UTC)), timeout=10)
+    assert report.sent == 7 and report.claimed == 7
+    assert [chat for chat, _ in gateway.sent][-1] == "30"

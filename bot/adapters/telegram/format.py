@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -16,6 +17,9 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# A fan-out sends the same few hundred cards (plan day x language) to everyone; PTB's objects are immutable, so
+# each card and keyboard is built once.
+@lru_cache(maxsize=1024)
 def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None
@@ -23,6 +27,7 @@ def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.action) for b in buttons]])
 
 
+@lru_cache(maxsize=1024)
 def card_html(card: TopicCard) -> str:
     parts = [f"<b>{escape(card.heading)}</b>", f"<b>{escape(card.title)}</b>"]
     for section in card.sections:
