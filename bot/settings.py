@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     delivery_interval_seconds: float = Field(default=30.0, gt=0)
     catchup_grace_hours: float = Field(default=6.0, ge=0)
     # Pushes in flight at once during a pass (each platform's rate limits still apply across them).
-    delivery_concurrency: int = Field(default=8, ge=1, le=64)
+    delivery_concurrency: int = Field(default=16, ge=1, le=64)
     # How often group pushes are edited to show who is done: one edit per interval, however many finish.
     live_edit_seconds: float = Field(default=5.0, gt=0)
 

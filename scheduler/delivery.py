@@ -47,7 +47,7 @@ class DeliveryPolicy:
     # Sends in flight at once. More than one, so that a group waiting for its per-group slot (or a chat its 429)
     # holds up no one else; few, because a crash leaves each one in flight UNKNOWN, and HTTP clients slow down
     # with many requests open (PLATFORM-NOTES).
-    concurrency: int = 8
+    concurrency: int = 16
 
 
 @dataclass
@@ -63,10 +63,11 @@ class PassReport:
 
 
 class SendJournal:
-    """The status writes of a batch's concurrent senders, committed together (a group commit).
+    """The status writes of a pass's concurrent senders, committed together (a group commit).
 
     Each sender waits until its SENDING mark is durable before it sends, so a crash never leads to a resend;
-    finished sends' outcomes ride along with the next commit, or the final flush.
+    finished sends' outcomes ride along with the next commit, or the final flush. One task commits at a time,
+    and each commit takes every mark and outcome that arrived while the previous one was being written.
     """
 
     def __init__(self, store: Store, now: datetime) -> None:
@@ -74,29 +75,41 @@ class SendJournal:
         self.now = now
         self._marks: list[tuple[int, asyncio.Future[None]]] = []
         self._outcomes: list[SendOutcome] = []
-        self._lock = asyncio.Lock()
+        self._committer: asyncio.Task[None] | None = None
 
     async def sending(self, delivery_id: int) -> None:
         """Return once `delivery_id` is recorded as being sent."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._marks.append((delivery_id, waiter))
-        async with self._lock:
-            # Whoever holds the lock commits every mark waiting so far; later holders find theirs done.
-            if not waiter.done():
-                await self._commit()
+        if self._committer is None:
+            self._committer = asyncio.create_task(self._commit_while_marked())
         await waiter
 
     def settled(self, outcome: SendOutcome) -> None:
         self._outcomes.append(outcome)
 
     async def flush(self) -> None:
-        async with self._lock:
-            error = await self._commit()
+        """Write what is still pending; raises what writing it raised."""
+        if self._committer is not None:
+            await self._committer
+        error = await self._commit()
         if error is not None:
             raise error
 
+    def abandon(self) -> None:
+        """Stop writing, as a crash would (the pass was cancelled or a sender died)."""
+        if self._committer is not None:
+            self._committer.cancel()
+
+    async def _commit_while_marked(self) -> None:
+        try:
+            while self._marks:
+                await self._commit()
+        finally:
+            self._committer = None
+
     async def _commit(self) -> BaseException | None:
-        """Write everything pending; the marks' waiters get the outcome, and the error is also returned."""
+        """Write everything pending; the marks' waiters get the outcome, and an error is also returned."""
         marks, self._marks = self._marks, []
         outcomes, self._outcomes = self._outcomes, []
         if not marks and not outcomes:
@@ -105,14 +118,16 @@ class SendJournal:
             await self.store.record_sends([delivery_id for delivery_id, _ in marks], outcomes, self.now)
         except Exception as exc:  # handed to every sender waiting on this commit
             for _, waiter in marks:
-                waiter.set_exception(exc)
+                if not waiter.done():
+                    waiter.set_exception(exc)
             return exc
         except BaseException:
             for _, waiter in marks:
                 waiter.cancel()
             raise
         for _, waiter in marks:
-            waiter.set_result(None)
+            if not waiter.done():  # its sender was cancelled meanwhile
+                waiter.set_result(None)
         return None
 
 
@@ -299,6 +314,9 @@ class _Pass:
             senders = [asyncio.create_task(self._sender()) for _ in range(engine.policy.concurrency)]
             try:
                 done, _ = await asyncio.wait(senders, return_when=asyncio.FIRST_EXCEPTION)
+            except BaseException:
+                self.journal.abandon()
+                raise
             finally:
                 # A sender that died (or our own cancellation) ends the pass as a crash would: what is in flight
                 # stays SENDING and becomes UNKNOWN; what was never tried stays claimed, retried after the lease.
@@ -306,6 +324,7 @@ class _Pass:
                     task.cancel()
             errors = [error for task in done if not task.cancelled() and (error := task.exception()) is not None]
             if errors:
+                self.journal.abandon()
                 raise errors[0]
         await self.journal.flush()
         if self.waiting:
