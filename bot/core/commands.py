@@ -99,8 +99,13 @@ class Commands:
                     press.is_admin,
                     press.chat_title,
                 )
-                toast = m._("Subscribed ✅") if verb == "subscribe" else ""
-                return ButtonAnswer(toast, replies=tuple(await self.handle(typed)))
+                replies = tuple(await self.handle(typed))
+                toast = ""
+                if verb == "subscribe":
+                    # A refusal (a member who is no admin) must not be toasted as a success.
+                    after = await self.learners.chat(press.address)
+                    toast = m._("Subscribed ✅") if after is not None and after.active else ""
+                return ButtonAnswer(toast, replies=replies)
         except Exception:
             log.exception("button %r failed in %s", press.action, press.address)
             return ButtonAnswer(_sorry(m))

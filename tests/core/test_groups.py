@@ -218,3 +218,13 @@ async def test_a_member_who_studies_only_in_groups_has_a_streak_in_their_dm(app:
     streak = await bo_dm.say("/streak")
     assert "Streak: 2 days (longest 2)" in streak and "in your groups" in streak and "/subscribe here" in streak
     assert "Today is not done" not in streak
+
+
+async def test_a_members_subscribe_button_in_a_group_is_refused_without_a_success_toast(app: App) -> None:
+    gateway = RecordingGateway()
+    app.gateways["test"] = gateway
+    answer = await member(app, "-1", "2", "Bo").press("subscribe")
+    assert "Subscribed" not in answer.toast
+    assert any("Only this group's admins" in text_of(r) for r in answer.replies)
+    gateway.admins.add(("-1", "1"))
+    assert "Subscribed" in (await member(app, "-1", "1", "Admin").press("subscribe")).toast
