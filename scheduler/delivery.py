@@ -52,6 +52,7 @@ class DeliveryPolicy:
 
 @dataclass
 class PassReport:
+    due: int = 0  # subscriptions found due: pushed now, skipped as too late, or past the plan's end
     claimed: int = 0
     sent: int = 0
     failed: int = 0
@@ -171,6 +172,7 @@ class DeliveryEngine:
         """Claim up to a batch of due pushes; subscriptions that just went past the plan's end go to `finished`."""
         async with self.store.unit() as uow:
             due = await uow.claim_due(now, self.policy.batch)
+            report.due += len(due)
             wanted = {}
             for sub in due:
                 push = self._advance(sub, now, report)
@@ -309,7 +311,8 @@ class _Pass:
 
     async def run(self) -> PassReport:
         engine = self.engine
-        await self._claim()
+        while not self.waiting and not self.exhausted and not engine._stopping:
+            await self._claim()
         if self.waiting:
             senders = [asyncio.create_task(self._sender()) for _ in range(engine.policy.concurrency)]
             try:
@@ -352,11 +355,14 @@ class _Pass:
             if self.exhausted or engine._stopping or len(self.waiting) >= engine.policy.concurrency:
                 return
             finished: list[Subscription] = []
+            found_before = self.report.due
             claims = await engine._claim_batch(self.now, self.report, finished)
             claims += await engine.store.retryable_deliveries(self.now, engine.policy.batch, engine.policy.lease)
             for sub in finished:
                 await engine._last_wrap_up(sub, self.now)
-            if not claims and not finished:
+            # Done when nothing was due any more: a batch of only late (skipped) or finished subscriptions
+            # leaves more to look at.
+            if not claims and self.report.due == found_before:
                 self.exhausted = True
             self.report.claimed += len(claims)
             self.waiting.extend(claims)

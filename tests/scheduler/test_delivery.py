@@ -280,3 +280,14 @@ async def test_a_chat_waiting_for_its_slot_holds_up_no_one_across_batches(
     report = await asyncio.wait_for(engine.run_pass(datetime(2026, 3, 3, 8, 0, tzinfo=UTC)), timeout=10)
     assert report.sent == 7 and report.claimed == 7
     assert [chat for chat, _ in gateway.sent][-1] == "30"
+
+
+async def test_a_backlog_of_late_pushes_larger_than_a_batch_is_all_skipped_in_one_pass(
+    app: App, clock: ManualClock, curriculum: Curriculum
+) -> None:
+    for n in range(5):
+        await Chat(app, chat_id=str(40 + n), user_id=str(40 + n)).say("/subscribe 08:00 UTC")
+    engine = DeliveryEngine(app.store, clock, curriculum, {"test": RecordingGateway()}, DeliveryPolicy(batch=2))
+    report = await engine.run_pass(datetime(2026, 3, 3, 15, 0, tzinfo=UTC))  # 7 hours late, grace is 6
+    assert report.skipped == 5 and report.due == 5 and report.sent == 0
+    assert (await engine.run_pass(datetime(2026, 3, 4, 8, 0, tzinfo=UTC))).sent == 5  # and tomorrow is normal
