@@ -9,7 +9,7 @@ converted here exactly as `bot.store.types` stores them.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -35,9 +35,24 @@ class DeliverySql(ABC):
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
 
-    @abstractmethod
+    # Per dialect: the query, and how its parameter and columns are spelled (see `bot.store.types`).
+    DUE: str
+    instant_param: Callable[[datetime], Any]
+    read_instant: Callable[[Any], datetime]
+    read_date: Callable[[Any], date]
+    read_time: Callable[[Any], time]
+
     async def due(self, now: datetime, limit: int) -> list[Subscription]:
-        ...
+        result = await self.connection.exec_driver_sql(self.DUE, (self.instant_param(now), limit))
+        instant, day, wall = self.read_instant, self.read_date, self.read_time
+        return [
+            Subscription(
+                Address(platform, chat_id), ChatKind(kind), language, zone, wall(at), bool(active), bool(unreachable),
+                start and day(start), due and instant(due), pushed and day(pushed), pushed_day, sub_id,
+            )
+            for (sub_id, platform, chat_id, kind, language, zone, at, active, unreachable, start, due, pushed,
+                 pushed_day) in _rows(result)
+        ]  # fmt: skip
 
     @abstractmethod
     async def add_deliveries(
@@ -81,27 +96,30 @@ def _sqlite_instant(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
+def _sqlite_read_instant(value: str) -> datetime:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
 def _sqlite_date(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
 class SqliteDeliverySql(DeliverySql):
-    async def due(self, now: datetime, limit: int) -> list[Subscription]:
-        result = await self.connection.exec_driver_sql(
-            f"SELECT {_COLUMNS} FROM subscriptions WHERE next_due_at <= ? AND active = 1"
-            " ORDER BY next_due_at LIMIT ?",
-            (_sqlite_instant(now), limit),
-        )
-        instant, day, wall = datetime.fromisoformat, date.fromisoformat, time.fromisoformat
-        return [
-            Subscription(
-                Address(platform, chat_id), ChatKind(kind), language, zone, wall(at), bool(active), bool(unreachable),
-                start and day(start), due and instant(due).replace(tzinfo=UTC), pushed and day(pushed), pushed_day,
-                sub_id,
-            )
-            for (sub_id, platform, chat_id, kind, language, zone, at, active, unreachable, start, due, pushed,
-                 pushed_day) in _rows(result)
-        ]  # fmt: skip
+    DUE = (
+        f"SELECT {_COLUMNS} FROM subscriptions WHERE next_due_at <= ? AND active = 1 ORDER BY next_due_at LIMIT ?"
+    )
+    instant_param = staticmethod(_sqlite_instant)
+    read_instant = staticmethod(_sqlite_read_instant)
+    read_date = staticmethod(date.fromisoformat)
+    read_time = staticmethod(time.fromisoformat)
 
     async def add_deliveries(
         self, wanted: Sequence[tuple[int, date, int]], status: DeliveryStatus, now: datetime
@@ -163,20 +181,14 @@ class PostgresDeliverySql(DeliverySql):
     # an unnest of the values and also say `id = ANY(...)`: without it the planner may hash the whole table,
     # which costs what the table holds, not what is due.
 
-    async def due(self, now: datetime, limit: int) -> list[Subscription]:
-        result = await self.connection.exec_driver_sql(
-            f"SELECT {_COLUMNS} FROM subscriptions WHERE next_due_at <= %s AND active"
-            " ORDER BY next_due_at LIMIT %s FOR UPDATE SKIP LOCKED",
-            (now, limit),
-        )
-        return [
-            Subscription(
-                Address(platform, chat_id), ChatKind(kind), language, zone, at, active, unreachable, start,
-                due and due.astimezone(UTC), pushed, pushed_day, sub_id,
-            )
-            for (sub_id, platform, chat_id, kind, language, zone, at, active, unreachable, start, due, pushed,
-                 pushed_day) in _rows(result)
-        ]  # fmt: skip
+    DUE = (
+        f"SELECT {_COLUMNS} FROM subscriptions WHERE next_due_at <= %s AND active"
+        " ORDER BY next_due_at LIMIT %s FOR UPDATE SKIP LOCKED"
+    )
+    instant_param = staticmethod(_same)
+    read_instant = staticmethod(_utc)
+    read_date = staticmethod(_same)
+    read_time = staticmethod(_same)
 
     async def add_deliveries(
         self, wanted: Sequence[tuple[int, date, int]], status: DeliveryStatus, now: datetime
