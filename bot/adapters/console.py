@@ -15,6 +15,7 @@ from bot.core.clock import ManualClock
 from bot.core.events import Incoming, Press
 from bot.core.i18n import messages
 from bot.core.model import Address, ChatKind
+from bot.core.parsing import parse_number
 from bot.core.replies import Button, PictureReply, Reply, TextReply, TopicCard
 
 PLATFORM = "console"
@@ -91,8 +92,8 @@ class ConsoleChat:
     async def on_line(self, text: str) -> None:
         if text == "/nextday":
             await self.next_day()
-        elif text.isdigit() and 1 <= int(text) <= len(self.gateway.buttons):
-            await self.press(self.gateway.buttons[int(text) - 1])
+        elif (number := parse_number(text, digits=2)) is not None and 1 <= number <= len(self.gateway.buttons):
+            await self.press(self.gateway.buttons[number - 1])
         else:
             for reply in await self.app.commands.handle(self._incoming(text)):
                 self.gateway.show(reply)

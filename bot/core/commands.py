@@ -13,7 +13,7 @@ from bot.core.handlers import HANDLERS
 from bot.core.i18n import Messages, language_from_hint, messages
 from bot.core.learner import DoneOutcome, Learners
 from bot.core.model import Address, ChatKind, Subscription
-from bot.core.parsing import split_command
+from bot.core.parsing import parse_number, split_command
 from bot.core.ports import ChatGateway
 from bot.core.replies import ButtonAnswer, Reply, TextReply
 
@@ -83,8 +83,8 @@ class Commands:
         m = messages(self.language(sub, press.language_hint))
         verb, _, arg = press.action.partition(":")
         try:
-            if verb == "done" and arg.isdigit():
-                return await self._press_done(press, sub, m, int(arg))
+            if verb == "done" and (day := parse_number(arg)) is not None:
+                return await self._press_done(press, sub, m, day)
             if verb == "forget" and arg == "yes":
                 return await self._press_forget(press, m)
             if verb in ("subscribe", "week"):

@@ -7,6 +7,7 @@ from bot.core.events import Context
 from bot.core.groups import CorrectOutcome, Groups, week_of
 from bot.core.handlers import Handler, admin_only, subscribe
 from bot.core.learner import Learners
+from bot.core.parsing import parse_number
 from bot.core.replies import Button
 
 MEDALS = ("🥇", "🥈", "🥉")
@@ -84,7 +85,7 @@ async def _correct(learners: Learners, ctx: Context, done: bool) -> None:
         else:
             ctx.say(m._("Reply to a message of the member you mean, with /mark DAY or /unmark DAY (DAY: plan day)."))
         return
-    day = int(ctx.args) if ctx.args.isdigit() else None
+    day = parse_number(ctx.args)
     if ctx.args and day is None:
         ctx.say(m._("“{word}” is not a plan day; use its number, for example 12.", word=ctx.args[:40]) + "\n"
                 + _how_to_correct(ctx))  # fmt: skip

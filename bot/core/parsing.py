@@ -11,7 +11,10 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from bot.core.i18n import LANGUAGES
 
-_TIME = re.compile(r"^(\d{1,2})[:：.h](\d{2})$")
+_TIME = re.compile(r"^([0-9]{1,2})[:：.h]([0-9]{2})$")
+# A Chinese keyboard types full-width digits and colon (０８：３０); they are read as the ASCII ones, and no other
+# script's digits are.
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?00)?$", re.IGNORECASE)
 
 
@@ -31,9 +34,18 @@ def split_command(text: str) -> CommandText | None:
     return CommandText(name, rest.strip())
 
 
+def parse_number(text: str, *, digits: int = 6) -> int | None:
+    """'12' -> 12; None for anything else. ASCII digits only: str.isdigit() also accepts '²' and '١', which int()
+    refuses or reads in ways nobody typing a plan day means."""
+    value = text.strip()
+    if not 1 <= len(value) <= digits or not value.isascii() or not value.isdigit():
+        return None
+    return int(value)
+
+
 def parse_time(text: str) -> time | None:
     """'8:30', '08:30', '20.15' -> a time; None for anything else (25:99, 8, noon)."""
-    match = _TIME.match(text.strip())
+    match = _TIME.match(text.strip().translate(_FULL_WIDTH_DIGITS))
     if not match:
         return None
     hour, minute = int(match.group(1)), int(match.group(2))

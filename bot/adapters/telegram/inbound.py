@@ -39,7 +39,8 @@ def chat_kind(chat: Chat) -> ChatKind:
 
 def addressed_elsewhere(text: str, bot_username: str) -> bool:
     """'/done@otherbot' in a group is meant for another bot: stay quiet."""
-    word = text.split(maxsplit=1)[0]
+    words = text.split(maxsplit=1)
+    word = words[0] if words else ""
     if not word.startswith("/") or "@" not in word:
         return False
     return word.split("@", 1)[1].lower() != bot_username.lower()
