@@ -71,3 +71,7 @@ class Context:
 
     def say(self, text: str, *buttons: Button, private: bool = False) -> None:
         self.replies.append(TextReply(text, tuple(buttons), private))
+
+    def refuse(self, text: str) -> None:
+        """Bad input, a usage line or a refusal: about the asker alone, so only they see it where that exists."""
+        self.say(text, private=True)

@@ -11,8 +11,9 @@ from bot.core.events import Context
 from bot.core.i18n import messages
 from bot.core.learner import DoneOutcome, Learners
 from bot.core.model import ChatKind
-from bot.core.parsing import parse_language, parse_time, parse_zone, suggest_zones
+from bot.core.parsing import looks_like_time, parse_language, parse_time, parse_zone, suggest_zones
 from bot.core.replies import Button
+from bot.core.zones import zone_label
 
 MAX_NOTE = 500
 Handler = Callable[[Learners, Context], Awaitable[None]]
@@ -105,23 +106,29 @@ def _parse_when(ctx: Context) -> tuple[time | None, str | None, str | None]:
 
 
 def _bad_time(ctx: Context, word: str) -> None:
-    ctx.say(ctx.m._("“{word}” is not a time of day. Use 24-hour HH:MM, for example 08:30 or 21:00.", word=word[:40]))
+    ctx.refuse(ctx.m._("“{word}” is not a time of day. Use 24-hour HH:MM, for example 08:30 or 21:00.", word=word[:40]))
 
 
 def _bad_zone(ctx: Context, word: str) -> None:
     text = ctx.m._(
         "“{word}” is not a time zone I know. Use an IANA name such as Asia/Shanghai or "
-        "Europe/London, or an offset like UTC+8.",
+        "Europe/London, or an offset like UTC+8 or UTC+5:30.",
         word=word[:40],
     )
     close = suggest_zones(word)
     if close:
         text += "\n" + ctx.m._("Did you mean: {names}?", names=", ".join(close))
-    ctx.say(text)
+    ctx.refuse(text)
 
 
-def _bad_word(ctx: Context, word: str) -> None:
-    if ":" in word or word.replace(".", "").isdigit():
+def _bad_word(ctx: Context, word: str, at: time | None, zone: str | None) -> None:
+    """Name the argument that is wrong: a word that starts like a time is a wrong time, any other a wrong zone;
+    a second time or zone is one too many."""
+    if at is not None and parse_time(word) is not None:
+        ctx.refuse(ctx.m._("“{word}” is a second time of day; give one.", word=word[:40]))
+    elif zone is not None and parse_zone(word) is not None:
+        ctx.refuse(ctx.m._("“{word}” is a second time zone; give one.", word=word[:40]))
+    elif looks_like_time(word):
         _bad_time(ctx, word)
     else:
         _bad_zone(ctx, word)
@@ -130,13 +137,13 @@ def _bad_word(ctx: Context, word: str) -> None:
 async def subscribe(learners: Learners, ctx: Context) -> None:
     at, zone, bad = _parse_when(ctx)
     if bad is not None:
-        _bad_word(ctx, bad)
-        ctx.say(ctx.m._("Usage: /subscribe [HH:MM] [time zone], for example /subscribe 08:30 Asia/Shanghai"))
+        _bad_word(ctx, bad, at, zone)
+        ctx.refuse(ctx.m._("Usage: /subscribe [HH:MM] [time zone], for example /subscribe 08:30 Asia/Shanghai"))
         return
     inc = ctx.incoming
     result = await learners.subscribe(inc.address, inc.kind, ctx.m.language, at, zone)
     sub, m = result.sub, ctx.m
-    when = m._("{time} ({zone})", time=sub.local_time.strftime("%H:%M"), zone=sub.timezone)
+    when = m._("{time} ({zone})", time=sub.local_time.strftime("%H:%M"), zone=zone_label(sub.timezone))
     if result.already:
         ctx.say(m._("You are already subscribed. Daily topic at {when}.", when=when))
         return
@@ -176,7 +183,7 @@ async def set_time(learners: Learners, ctx: Context) -> None:
         return
     inc = ctx.incoming
     sub = await learners.update(inc.address, inc.kind, ctx.m.language, at=at)
-    ctx.say(ctx.m._("⏰ Daily time set to {time} ({zone}).", time=at.strftime("%H:%M"), zone=sub.timezone))
+    ctx.say(ctx.m._("⏰ Daily time set to {time} ({zone}).", time=at.strftime("%H:%M"), zone=zone_label(sub.timezone)))
 
 
 async def set_zone(learners: Learners, ctx: Context) -> None:
@@ -189,9 +196,8 @@ async def set_zone(learners: Learners, ctx: Context) -> None:
         return
     inc = ctx.incoming
     sub = await learners.update(inc.address, inc.kind, ctx.m.language, zone=zone)
-    ctx.say(
-        ctx.m._("🌍 Time zone set to {zone}; daily topic at {time}.", zone=zone, time=sub.local_time.strftime("%H:%M"))
-    )
+    at = sub.local_time.strftime("%H:%M")
+    ctx.say(ctx.m._("🌍 Time zone set to {zone}; daily topic at {time}.", zone=zone_label(zone), time=at))
 
 
 async def set_language(learners: Learners, ctx: Context) -> None:

@@ -21,10 +21,10 @@ from bot.core.model import (
     DeliveryStatus,
     Progress,
     Subscription,
-    zone_named,
 )
 from bot.core.ports import Clock, Store
 from bot.core.streaks import current_streak, longest_streak
+from bot.core.zones import zone_named
 from curriculum.loader import Curriculum
 from scheduler.due import local_date, next_due
 

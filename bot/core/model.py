@@ -5,21 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
-from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
+
+from bot.core.zones import zone_named
 
 
 class ChatKind(StrEnum):
     PRIVATE = "private"
     GROUP = "group"
     CHANNEL = "channel"
-
-
-@lru_cache(maxsize=1024)
-def zone_named(name: str) -> ZoneInfo:
-    """ZoneInfo keeps its own cache, but its constructor still costs more than a pass's per-push arithmetic."""
-    return ZoneInfo(name)
 
 
 @dataclass(frozen=True)

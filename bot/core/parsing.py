@@ -1,4 +1,4 @@
-"""Reading what users type: commands, times of day, IANA time zones and language codes."""
+"""Reading what users type: commands, numbers, times of day, time zones and language codes."""
 
 from __future__ import annotations
 
@@ -7,15 +7,18 @@ import re
 from dataclasses import dataclass
 from datetime import time
 from functools import cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import available_timezones
 
 from bot.core.i18n import LANGUAGES
+from bot.core.zones import offset_name, valid_offset
 
 _TIME = re.compile(r"^([0-9]{1,2})[:：.h]([0-9]{2})$")
 # A Chinese keyboard types full-width digits and colon (０８：３０); they are read as the ASCII ones, and no other
 # script's digits are.
 _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
-_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?00)?$", re.IGNORECASE)
+_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])([0-9]{1,2})(?:[:：]?([0-9]{2}))?$", re.IGNORECASE)
+# A word that starts like a time ("8am", "25:99", "7.30pm") is a wrong time, not a wrong zone.
+_TIMELIKE = re.compile(r"^[0-9０-９]")
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,9 @@ def _zones_by_lower() -> dict[str, str]:
 
 
 def parse_zone(text: str) -> str | None:
-    """An IANA zone name in any case ('asia/shanghai'), 'UTC', or a whole-hour offset like 'UTC+8'."""
+    """An IANA zone name in any case ('asia/shanghai'), 'UTC', or an offset: 'UTC+8', 'UTC+5:30', '+05:45'.
+
+    An offset comes back in the form people type ('UTC+5:30'), which `bot.core.zones` reads."""
     raw = text.strip()
     if not raw:
         return None
@@ -68,17 +73,16 @@ def parse_zone(text: str) -> str | None:
     if found:
         return found
     match = _OFFSET.match(raw)
-    if match:
-        hours = int(match.group(2))
-        if hours > 14:
-            return None
-        if hours == 0:
-            return "UTC"
-        # POSIX-style Etc zones have the sign inverted: UTC+8 is Etc/GMT-8.
-        sign = "-" if match.group(1) == "+" else "+"
-        name = f"Etc/GMT{sign}{hours}"
-        return name if name.lower() in _zones_by_lower() else None
-    return None
+    if match is None:
+        return None
+    minutes = int(match.group(2)) * 60 + int(match.group(3) or 0)
+    minutes = minutes if match.group(1) == "+" else -minutes
+    return offset_name(minutes) if valid_offset(minutes) else None
+
+
+def looks_like_time(word: str) -> bool:
+    """Whether a word that is neither a time nor a zone was meant as a time: it starts with a digit."""
+    return bool(_TIMELIKE.match(word.strip()))
 
 
 def suggest_zones(text: str, limit: int = 3) -> list[str]:
@@ -95,14 +99,6 @@ def suggest_zones(text: str, limit: int = 3) -> list[str]:
         if by_lower[key] not in names:
             names.append(by_lower[key])
     return names[:limit]
-
-
-def zone_is_valid(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ValueError, KeyError):
-        return False
-    return True
 
 
 def parse_language(text: str) -> str | None:
@@ -126,8 +122,8 @@ def zone_choices(prefix: str, limit: int = 25) -> list[str]:
                   "America/Denver", "America/Los_Angeles", "America/Sao_Paulo", "Australia/Sydney",
                   "Pacific/Auckland")  # fmt: skip
         return list(common[:limit])
-    if _OFFSET.match(typed) and parse_zone(typed) is not None:
-        return [typed.upper()]
+    if _OFFSET.match(typed) and (offset := parse_zone(typed)) is not None:
+        return [offset]
     wanted = typed.lower().replace(" ", "_")
     regions = ("africa/", "america/", "antarctica/", "arctic/", "asia/", "atlantic/", "australia/", "europe/",
                "indian/", "pacific/")  # fmt: skip

@@ -8,6 +8,7 @@ from bot.core.heatmap import CellState, Grid, render_png
 from bot.core.i18n import Messages
 from bot.core.model import Progress, Subscription
 from bot.core.replies import Button, PictureReply, Section, TopicCard
+from bot.core.zones import zone_label
 from curriculum.loader import Curriculum, Topic
 from curriculum.schema import DAYS_PER_WEEK, DayKind
 
@@ -151,7 +152,7 @@ def settings_text(m: Messages, sub: Subscription, progress: Progress | None) -> 
         m._("⚙️ Settings"),
         m._("Status: {status}", status=status),
         m._("Daily time: {time}", time=sub.local_time.strftime("%H:%M")),
-        m._("Time zone: {zone}", zone=sub.timezone),
+        m._("Time zone: {zone}", zone=zone_label(sub.timezone)),
         m._("Language: {language}", language=language_names.get(sub.language, sub.language)),
     ]
     if sub.start_date and progress:

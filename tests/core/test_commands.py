@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.bootstrap import App
 from bot.core.clock import ManualClock
 from bot.core.replies import PictureReply, TopicCard
-from tests.support import Chat, text_of
+from tests.support import Chat, RecordingGateway, text_of
 
 DAY = timedelta(days=1)
 
@@ -117,7 +117,33 @@ async def test_unknown_zone_suggests_close_names_and_changes_nothing(app: App) -
     assert "not a time zone I know" in answer and "Asia/Shanghai" in answer
     assert "Time zone: Europe/London" in await chat.say("/settings")
     assert "Time zone set to Asia/Shanghai" in await chat.say("/timezone asia/shanghai")
-    assert "Etc/GMT-8" in await chat.say("/timezone UTC+8")
+    assert "Time zone set to UTC+8;" in await chat.say("/timezone UTC+8")
+    assert "Time zone: UTC+8" in await chat.say("/settings")  # as typed, not as IANA's inverted Etc/GMT-8
+
+
+async def test_part_hour_offsets_are_zones_and_arrive_at_their_local_time(app: App, clock: ManualClock) -> None:
+    gateway = RecordingGateway()
+    app.gateways["test"] = gateway
+    india, nepal = Chat(app, chat_id="1", user_id="1"), Chat(app, chat_id="2", user_id="2")
+    assert "Subscribed! Every day at 07:00 (UTC+5:30)" in await india.say("/subscribe 07:00 UTC+5:30")
+    assert "07:00 (UTC+5:45)" in await nepal.say("/subscribe UTC+05:45 07:00")
+    # START is 00:00 UTC on 2 March: 05:30 in India, 05:45 in Nepal; both got day 1 with the confirmation.
+    report = await app.delivery.run_pass(datetime(2026, 3, 3, 1, 15, tzinfo=UTC))  # 07:00 at +5:45 is 01:15 UTC
+    assert report.sent == 1
+    assert (await app.delivery.run_pass(datetime(2026, 3, 3, 1, 30, tzinfo=UTC))).sent == 1  # and at +5:30, 01:30
+    assert [chat for chat, _ in gateway.sent] == ["2", "1"]
+    assert "Next push: 2026-03-04 07:00" in await india.say("/settings")
+
+
+async def test_subscribe_names_the_argument_that_is_wrong(app: App) -> None:
+    chat = Chat(app)
+    for typed, blamed in (("8am", "“8am” is not a time of day"), ("07:00 UTC+5:31", "“UTC+5:31” is not a time zone"),
+                          ("07:00 Mars/Base", "“Mars/Base” is not a time zone"),
+                          ("25:99 UTC", "“25:99” is not a time of day"),
+                          ("07:00 08:00", "“08:00” is a second time of day")):  # fmt: skip
+        answer = await chat.say(f"/subscribe {typed}")
+        assert blamed in answer and "Usage: /subscribe" in answer, typed
+    assert "not subscribed" in await chat.say("/settings")
 
 
 async def test_subscribe_with_garbage_explains_the_usage(app: App) -> None:
