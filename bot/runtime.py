@@ -50,6 +50,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             )
         )
     runner = DeliveryRunner(app.delivery, settings.delivery_interval_seconds, app.live, settings.live_edit_seconds)
+    app.learners.due_now.append(runner.kick)  # day 1 of a newly subscribed group goes out at once
     started: list[Adapter] = []
     try:
         for adapter in adapters:

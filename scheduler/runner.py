@@ -43,6 +43,14 @@ class DeliveryRunner:
             )
         self.scheduler.start()
 
+    def kick(self) -> None:
+        """Run a pass now rather than at the next interval: a chat just became due (an admin subscribed a group)."""
+        if self._running is not None:
+            # One pass at a time: the next starts when this one is over (it may have claimed the chat already).
+            self._running.add_done_callback(lambda _: self.kick())
+        elif self.scheduler.running:
+            self.scheduler.modify_job("delivery-pass", next_run_time=datetime.now(UTC))
+
     async def _flush_live(self) -> None:
         assert self.live is not None
         try:

@@ -8,9 +8,9 @@ from datetime import time
 
 from bot.core import render
 from bot.core.events import Context
-from bot.core.i18n import messages
+from bot.core.i18n import Messages, messages
 from bot.core.learner import DoneOutcome, Learners
-from bot.core.model import ChatKind
+from bot.core.model import ChatKind, Subscription
 from bot.core.parsing import looks_like_time, parse_language, parse_time, parse_zone, suggest_zones
 from bot.core.replies import Button
 from bot.core.zones import zone_label
@@ -145,7 +145,8 @@ async def subscribe(learners: Learners, ctx: Context) -> None:
     sub, m = result.sub, ctx.m
     when = m._("{time} ({zone})", time=sub.local_time.strftime("%H:%M"), zone=zone_label(sub.timezone))
     if result.already:
-        ctx.say(m._("You are already subscribed. Daily topic at {when}.", when=when))
+        ctx.say("\n".join([m._("You are already subscribed."), *_changes(m, result.before, sub),
+                           m._("Daily topic at {when}.", when=when)]))  # fmt: skip
         return
     ctx.say(
         m._("✅ Subscribed! Every day at {when} you get the day's topic.", when=when)
@@ -155,8 +156,25 @@ async def subscribe(learners: Learners, ctx: Context) -> None:
     if result.pushed_day is not None:
         topic = learners.curriculum.topic(result.pushed_day, m.language)
         ctx.replies.append(render.topic_card(m, topic))
-    elif ctx.in_group and result.sub.next_due_at == learners.clock.now():
+    elif result.push_now:
         ctx.say(m._("Today's topic is on its way."))
+
+
+def _changes(m: Messages, before: Subscription | None, after: Subscription) -> list[str]:
+    """What a /subscribe changed in a chat that was subscribed already."""
+    if before is None:
+        return []
+    lines = []
+    if before.local_time != after.local_time:
+        lines.append(m._("⏰ Daily time changed from {old} to {new}.", old=before.local_time.strftime("%H:%M"),
+                         new=after.local_time.strftime("%H:%M")))  # fmt: skip
+    if before.timezone != after.timezone:
+        lines.append(m._("🌍 Time zone changed from {old} to {new}.", old=zone_label(before.timezone),
+                         new=zone_label(after.timezone)))  # fmt: skip
+    if lines and after.next_due_at is not None:
+        local = after.next_due_at.astimezone(after.zone)
+        lines.append(m._("Next push: {when}", when=local.strftime("%Y-%m-%d %H:%M")))
+    return lines
 
 
 async def unsubscribe(learners: Learners, ctx: Context) -> None:

@@ -43,6 +43,10 @@ class Subscribed:
     already: bool
     # The plan day pushed right away with the confirmation, or None if today's push already went out.
     pushed_day: int | None
+    # The settings before this /subscribe (None for a chat that had none), so the reply can say what changed.
+    before: Subscription | None = None
+    # A group's topic of today is due at once, as a push (not a reply): the delivery runner was told.
+    push_now: bool = False
 
 
 class DoneOutcome(StrEnum):
@@ -78,6 +82,9 @@ class Learners:
         self.defaults = defaults
         # Told (address, plan day) whenever a group's record of a day changes, e.g. to refresh its live count.
         self.group_changed: list[Callable[[Address, int], None]] = []
+        # Told when a chat's push became due at once (an admin subscribed a group), so a pass can run now rather
+        # than at its next interval.
+        self.due_now: list[Callable[[], None]] = []
         self._chats: Batcher[Address, Subscription | None] = Batcher(self._load_chats)
         self._asked: Batcher[_Asked, tuple[bool, Progress]] = Batcher(self._record)
 
@@ -113,8 +120,10 @@ class Learners:
         self, address: Address, kind: ChatKind, language: str, at: time | None, zone: str | None
     ) -> Subscribed:
         now = self.clock.now()
+        push_now = False
         async with self.store.unit() as uow:
-            sub = await uow.subscription(address) or self.new_chat(address, kind, language)
+            before = await uow.subscription(address)
+            sub = before or self.new_chat(address, kind, language)
             already = sub.active
             sub = replace(
                 sub, local_time=at or sub.local_time, timezone=zone or sub.timezone, active=True, unreachable=False
@@ -131,7 +140,7 @@ class Learners:
                     pushed_day = self.current_day(sub)
             if pushed_day is not None and sub.kind is not ChatKind.PRIVATE:
                 # A group's topic goes out as a push (due now), not a reply, so its card can carry the live count.
-                pushed_day, sub.next_due_at = None, now
+                pushed_day, sub.next_due_at, push_now = None, now, True
             elif pushed_day is not None:
                 sub.last_pushed_date, sub.last_pushed_day = today, pushed_day
                 sub.next_due_at = self._next_due(sub, now, today)
@@ -142,7 +151,10 @@ class Learners:
                 assert sub.id is not None
                 await uow.add_delivery(sub.id, today, pushed_day, DeliveryStatus.SENT, now)
             await uow.commit()
-        return Subscribed(sub, already, pushed_day)
+        if push_now:
+            for listener in self.due_now:
+                listener()
+        return Subscribed(sub, already, pushed_day, before, push_now)
 
     def _next_due(self, sub: Subscription, now: datetime, after_date: date | None) -> datetime | None:
         if not sub.active or self.finished(sub):

@@ -8,24 +8,29 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from tests.fakes.telegram_server import FakeTelegram
+from tests.fakes.telegram_server import Call, FakeTelegram
 
 TOKEN = "987654:AAHsecret-Token_value-0123456789abcdef"
+
+
+def environment(tg: FakeTelegram, tmp_path: Path, **settings: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STUDYBOT_")}
+    env.update(
+        STUDYBOT_TELEGRAM_TOKEN=TOKEN,
+        STUDYBOT_TELEGRAM_API_URL=tg.root,
+        STUDYBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}",
+        **{f"STUDYBOT_{name.upper()}": value for name, value in settings.items()},
+    )
+    return env
 
 
 async def test_run_serves_stops_on_sigterm_and_redacts_the_token(tmp_path: Path) -> None:
     log_path = tmp_path / "studybot.log"
     async with FakeTelegram(token=TOKEN) as tg:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("STUDYBOT_")}
-        env.update(
-            STUDYBOT_TELEGRAM_TOKEN=TOKEN,
-            STUDYBOT_TELEGRAM_API_URL=tg.root,
-            STUDYBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}",
-            STUDYBOT_LOG_LEVEL="DEBUG",
-            STUDYBOT_DELIVERY_INTERVAL_SECONDS="1",
-        )
+        env = environment(tg, tmp_path, log_level="DEBUG", delivery_interval_seconds="1")
         with log_path.open("wb") as log:
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", "run", env=env, stdout=log, stderr=log, cwd=tmp_path
@@ -51,3 +56,28 @@ async def test_run_serves_stops_on_sigterm_and_redacts_the_token(tmp_path: Path)
     assert TOKEN not in output  # ...with the token masked
     assert TOKEN.split(":", 1)[1] not in output
     assert "/bot***/" in output
+
+
+async def test_a_group_subscribed_by_its_admin_gets_day_one_at_once_not_at_the_next_pass(tmp_path: Path) -> None:
+    group, admin = -100555, 4242
+    async with FakeTelegram(token=TOKEN) as tg:
+        tg.set_chat(group, type="supergroup", title="Study group")
+        tg.set_member_status(group, admin, "administrator")
+        env = environment(tg, tmp_path, delivery_interval_seconds="3600")
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", env=env, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL, cwd=tmp_path,
+        )  # fmt: skip
+        try:
+            await tg.wait_for_call("getUpdates", timeout=30)
+            tg.send_command(group, "/subscribe 07:30 Europe/London", user_id=admin, first_name="Eve")
+            reply = await tg.wait_for_call("sendMessage", chat_id=group, timeout=10)
+            assert "Subscribed" in str(reply.params["text"])
+            def says(text: str) -> Callable[[Call], bool]:
+                return lambda call: text in str(call.params["text"])
+
+            await tg.wait_for_call("sendMessage", says("Today's topic is on its way"), chat_id=group, timeout=10)
+            await tg.wait_for_call("sendMessage", says("Day 1/140"), chat_id=group, timeout=10)  # not in an hour
+        finally:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), timeout=15)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.bootstrap import App
 from bot.core.clock import ManualClock
+from bot.core.model import ChatKind
 from bot.core.replies import PictureReply, TopicCard
 from tests.support import Chat, RecordingGateway, text_of
 
@@ -32,6 +33,45 @@ async def test_subscribe_twice_says_so_and_keeps_the_start(app: App, clock: Manu
     answer = await chat.say("/subscribe 07:00")
     assert "already subscribed" in answer and "07:00" in answer
     assert "Day 2/140" in await chat.say("/today")
+
+
+async def test_subscribe_while_subscribed_says_what_it_changed(app: App) -> None:
+    chat = Chat(app)
+    await chat.say("/subscribe 08:00 UTC")
+    answer = await chat.say("/subscribe Asia/Tokyo")
+    assert "already subscribed" in answer and "Time zone changed from UTC to Asia/Tokyo" in answer
+    assert "Daily time changed" not in answer and "Daily topic at 08:00 (Asia/Tokyo)" in answer
+    # START is 09:00 in Tokyo: today's 08:00 there is past, and today's topic already came with the first reply.
+    assert "Next push: 2026-03-03 08:00" in answer
+    both = await chat.say("/subscribe 21:30 UTC+5:30")
+    assert "Daily time changed from 08:00 to 21:30" in both and "from Asia/Tokyo to UTC+5:30" in both
+    same = await chat.say("/subscribe")
+    assert "changed" not in same and "Daily topic at 21:30 (UTC+5:30)" in same
+
+
+async def test_a_groups_topic_is_announced_and_the_runner_told_even_as_the_clock_moves(app: App) -> None:
+    class Ticking:
+        """A real clock moves between two readings; the confirmation must not depend on it standing still."""
+
+        def __init__(self, start: datetime) -> None:
+            self.instant = start
+
+        def now(self) -> datetime:
+            self.instant += timedelta(microseconds=7)
+            return self.instant
+
+    app.learners.clock = Ticking(datetime(2026, 3, 2, 0, 0, tzinfo=UTC))
+    told: list[str] = []
+    app.learners.due_now.append(lambda: told.append("kick"))
+    gateway = RecordingGateway()
+    app.gateways["test"] = gateway
+    gateway.admins.add(("-3", "1"))
+    admin = Chat(app, chat_id="-3", user_id="1", kind=ChatKind.GROUP)
+    answer = await admin.say("/subscribe 08:00 UTC")
+    assert "Subscribed" in answer and "Today's topic is on its way." in answer
+    assert told == ["kick"]
+    await admin.say("/subscribe 09:00")  # a change, not a new subscription: nothing new is due
+    assert told == ["kick"]
 
 
 async def test_done_builds_a_streak_day_by_day(app: App, clock: ManualClock) -> None:
