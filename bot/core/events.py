@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.core.i18n import Messages
 from bot.core.model import Address, ChatKind, Subscription
@@ -30,6 +31,8 @@ class Incoming:
     # True where /mark names its member in an option (Discord) instead of replying to their message (Telegram),
     # so the core's hints describe the way that works here.
     member_option: bool = False
+    # When the platform says it was sent (UTC), if it says; /done dates a day by it.
+    sent_at: datetime | None = None
 
 
 @dataclass(frozen=True)

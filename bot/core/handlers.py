@@ -268,12 +268,16 @@ async def done(learners: Learners, ctx: Context) -> None:
             )
         )
         return
-    result = await learners.done(ctx.sub, inc.user_id, inc.user_name, None, ctx.args)
+    result = await learners.done(ctx.sub, inc.user_id, inc.user_name, None, ctx.args, sent_at=inc.sent_at)
     if result.outcome is DoneOutcome.NOT_SUBSCRIBED:
         ctx.say(m._("Subscribe first: /subscribe 08:30 Asia/Shanghai (your time and zone)."))
         return
     assert result.progress is not None
     title = learners.curriculum.topic(result.plan_day, m.language).day.title
+    if result.outcome is DoneOutcome.NOTE_ADDED:
+        ctx.say(m._("Day {day} was already marked done; your note is added to it. {streak}", day=result.plan_day,
+                    streak=render.streak_line(m, result.progress)))  # fmt: skip
+        return
     if result.outcome is DoneOutcome.ALREADY:
         ctx.say(
             m._(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from bot.core.batching import Batcher
@@ -27,6 +27,9 @@ from bot.core.streaks import current_streak, longest_streak
 from bot.core.zones import zone_named
 from curriculum.loader import Curriculum
 from scheduler.due import local_date, next_due
+
+# How old a message's platform timestamp may be and still date it: a delay in transit, not a backdated claim.
+IN_TRANSIT = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class Subscribed:
 class DoneOutcome(StrEnum):
     RECORDED = "recorded"
     ALREADY = "already"
+    # Already done, and the note that came with this /done was added to the day's record.
+    NOTE_ADDED = "note_added"
     NOT_SUBSCRIBED = "not_subscribed"
     NOT_YET = "not_yet"
 
@@ -202,20 +207,40 @@ class Learners:
         return True
 
     async def done(
-        self, sub: Subscription | None, user_id: str, user_name: str, plan_day: int | None, note: str = ""
+        self,
+        sub: Subscription | None,
+        user_id: str,
+        user_name: str,
+        plan_day: int | None,
+        note: str = "",
+        *,
+        sent_at: datetime | None = None,
     ) -> Done:
-        """Record a plan day (today's if None) for a person in the chat whose subscription the caller loaded."""
+        """Record a plan day (today's if None) for a person in the chat whose subscription the caller loaded.
+
+        `sent_at` is when the platform says the person sent it: a /done typed at 23:59:59 that reaches us just
+        after midnight counts for the day it was typed on."""
         if sub is None or sub.start_date is None or sub.id is None:
             return Done(DoneOutcome.NOT_SUBSCRIBED, plan_day or 1)
-        current = self.current_day(sub)
+        now = self.clock.now()
+        when = sent_at if sent_at is not None and timedelta(0) <= now - sent_at <= IN_TRANSIT else now
+        on = local_date(when, sub.zone)
+        current = sub.plan_day_on(on, self.curriculum.total_days)
         day = plan_day or current
         if day > current:
             return Done(DoneOutcome.NOT_YET, day)
-        completion = Completion(sub.id, user_id, day, self.today(sub), self.clock.now(), user_name, note)
+        completion = Completion(sub.id, user_id, day, on, when, user_name, note)
         recorded, progress = await self._asked.get(_Asked(sub, user_id, completion))
         if recorded:
             self.notify_group(sub, day)
-        return Done(DoneOutcome.RECORDED if recorded else DoneOutcome.ALREADY, day, progress)
+            return Done(DoneOutcome.RECORDED, day, progress)
+        if note:
+            async with self.store.unit(atomic=False) as uow:
+                added = await uow.add_note(sub.id, user_id, day, note)
+                await uow.commit()
+            if added:
+                return Done(DoneOutcome.NOTE_ADDED, day, progress)
+        return Done(DoneOutcome.ALREADY, day, progress)
 
     async def progress(self, address: Address, user_id: str) -> tuple[Subscription, Progress] | None:
         sub = await self.chat(address)

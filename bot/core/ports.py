@@ -56,6 +56,11 @@ class UnitOfWork(Protocol):
         """Record a completion; False (and nothing written) if that person already did that plan day."""
         ...
 
+    async def add_note(self, subscription_id: int, user_id: str, plan_day: int, note: str) -> bool:
+        """Add a note to a completion already recorded (after the ones it has); False if there is no such
+        completion."""
+        ...
+
     async def chat_completions(self, subscription_id: int) -> list[Completion]:
         """Everyone's completions in one chat, oldest first (leaderboards, summaries, live counts)."""
         ...

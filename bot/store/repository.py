@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -156,6 +156,20 @@ class SqlUnitOfWork:
             recorded.append(key in new)
             new.discard(key)  # the same completion twice in one batch is new once
         return recorded
+
+    async def add_note(self, subscription_id: int, user_id: str, plan_day: int, note: str) -> bool:
+        # `+` on a string column is || on both dialects.
+        joined = case((CompletionRow.note == "", note), else_=CompletionRow.note + "\n" + note)
+        result = await self.session.execute(
+            update(CompletionRow)
+            .where(
+                CompletionRow.subscription_id == subscription_id,
+                CompletionRow.user_id == user_id,
+                CompletionRow.plan_day == plan_day,
+            )
+            .values(note=joined)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
     async def chat_completions(self, subscription_id: int) -> list[Completion]:
         rows = await self.session.scalars(

@@ -179,3 +179,14 @@ async def test_a_slow_chat_does_not_hold_up_others_and_each_chat_keeps_its_order
         assert "Subscribed" in replies[0] and "Day 1/140" in replies[1] and "Day 1 done" in replies[2]
     finally:
         await adapter.stop()
+
+
+async def test_a_done_telegram_dated_before_midnight_counts_for_that_day(
+    telegram: TelegramAdapter, tg: FakeTelegram, clock: ManualClock
+) -> None:
+    await say(tg, "/subscribe 08:00 UTC")
+    await tg.wait_for_call("sendMessage", chat_id=ADA)  # day 1
+    clock.set(datetime(2026, 3, 3, 0, 0, 0, 400_000, tzinfo=UTC))
+    typed = int(datetime(2026, 3, 2, 23, 59, 59, tzinfo=UTC).timestamp())
+    assert "Day 1 done" in text_of(await say(tg, "/done", date=typed))
+    assert "Day 2 done" in text_of(await say(tg, "/done"))

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.bootstrap import App
 from bot.core.clock import ManualClock
+from bot.core.events import Incoming
 from bot.core.model import ChatKind
 from bot.core.replies import PictureReply, TopicCard
 from tests.support import Chat, RecordingGateway, text_of
@@ -107,6 +108,35 @@ async def test_done_twice_counts_once(app: App) -> None:
     again = await chat.say("/done")
     assert "already marked done" in again and "Streak: 1 day " in again
     assert "Done 1/140" in await chat.say("/progress")
+
+
+async def test_a_note_sent_after_the_button_is_added_to_that_days_record(app: App, clock: ManualClock) -> None:
+    chat = Chat(app)
+    await chat.say("/subscribe 08:00 UTC")
+    assert "Day 1 done" in (await chat.press("done:1")).toast
+    answer = await chat.say("/done read the packaging guide")
+    assert "already marked done; your note is added" in answer and "Streak: 1 day " in answer
+    await chat.say("/done and wrote a pyproject.toml")
+    assert "already marked done." in await chat.say("/done")  # nothing to add: the plain answer
+    sub = await app.learners.chat(chat.address)
+    assert sub is not None and sub.id is not None
+    async with app.store.unit() as uow:
+        [record] = await uow.chat_completions(sub.id)
+    assert record.note == "read the packaging guide\nand wrote a pyproject.toml"
+
+
+async def test_a_done_typed_before_midnight_counts_for_that_day(app: App, clock: ManualClock) -> None:
+    chat = Chat(app)
+    await chat.say("/subscribe 08:00 UTC")
+    clock.set(datetime(2026, 3, 3, 0, 0, 0, 400_000, tzinfo=UTC))  # arrived at 00:00:00.4 on day 2
+    typed = datetime(2026, 3, 2, 23, 59, 59, tzinfo=UTC)
+    late = Incoming(chat.address, chat.kind, chat.user_id, "Ada", "/done", "en", sent_at=typed)
+    assert "Day 1 done" in text_of((await app.commands.handle(late))[0])
+    assert "Day 2 done" in await chat.say("/done")  # today is still free, and the streak runs over both days
+    assert "Streak: 2 days" in await chat.say("/streak")
+    # A timestamp far off is not a delay in transit: it dates nothing (here, day 2 again, already done).
+    stale = Incoming(chat.address, chat.kind, chat.user_id, "Ada", "/done", "en", sent_at=typed - DAY)
+    assert "Day 2 is already marked done" in text_of((await app.commands.handle(stale))[0])
 
 
 async def test_streak_follows_the_chat_local_calendar(app: App, clock: ManualClock) -> None:

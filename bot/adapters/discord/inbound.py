@@ -101,7 +101,7 @@ class DiscordInbound:
             target_user_id=str(target.id) if target is not None else None,
             # Discord sends the chosen member's data with the command; without it only the id is known.
             target_user_name=str(getattr(target, "display_name", "") or getattr(target, "id", "")),
-            member_option=True,
+            member_option=True, sent_at=interaction.created_at,
         )  # fmt: skip
         private = place.kind is not ChatKind.PRIVATE and name in ASKER_ONLY
         if name in POSTING and place.is_admin and not can_post(interaction):

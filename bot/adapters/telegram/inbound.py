@@ -98,6 +98,7 @@ class TelegramInbound:
             chat_title=chat.title or "",
             target_user_id=str(replied.id) if replied and not replied.is_bot else None,
             target_user_name=replied.first_name if replied else "",
+            sent_at=message.date,
         )
         await self.reply(chat.id, await self.commands.handle(incoming))
 
