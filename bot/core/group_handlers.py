@@ -120,7 +120,7 @@ async def pause(learners: Learners, ctx: Context) -> None:
         ctx.say(ctx.m._("The daily topic is not running here. /resume or /subscribe starts it."))
         return
     inc = ctx.incoming
-    await learners.update(inc.address, inc.kind, ctx.m.language, active=False)
+    await learners.update(inc.address, inc.kind, ctx.m.language, active=False, paused=True)
     ctx.say(ctx.m._("⏸ Paused. Progress is kept; /resume picks up where you left off."))
 
 

@@ -131,7 +131,12 @@ class Learners:
             sub = before or self.new_chat(address, kind, language)
             already = sub.active
             sub = replace(
-                sub, local_time=at or sub.local_time, timezone=zone or sub.timezone, active=True, unreachable=False
+                sub,
+                local_time=at or sub.local_time,
+                timezone=zone or sub.timezone,
+                active=True,
+                unreachable=False,
+                paused=False,
             )
             today = self.today(sub)
             pushed_day: int | None = None
@@ -176,8 +181,10 @@ class Learners:
         zone: str | None = None,
         new_language: str | None = None,
         active: bool | None = None,
+        paused: bool = False,
     ) -> Subscription:
-        """Change settings; a new time or zone takes effect from the next local day not yet pushed."""
+        """Change settings; a new time or zone takes effect from the next local day not yet pushed. `paused` says
+        whether an `active=False` is a /pause (rather than an /unsubscribe)."""
         now = self.clock.now()
         async with self.store.unit() as uow:
             sub = await uow.subscription(address) or self.new_chat(address, kind, language)
@@ -187,6 +194,7 @@ class Learners:
                 timezone=zone or sub.timezone,
                 language=new_language or sub.language,
                 active=sub.active if active is None else active,
+                paused=sub.paused if active is None else paused and not active,
             )
             sub.next_due_at = self._next_due(sub, now, sub.last_pushed_date)
             sub = await uow.save_subscription(sub, now)

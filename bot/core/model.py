@@ -45,6 +45,8 @@ class Subscription:
     last_pushed_date: date | None = None
     last_pushed_day: int = 0
     id: int | None = None
+    # Inactive because of /pause (not /unsubscribe); only an inactive subscription is ever paused.
+    paused: bool = False
 
     @property
     def zone(self) -> ZoneInfo:

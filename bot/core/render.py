@@ -147,7 +147,12 @@ def week_text(m: Messages, curriculum: Curriculum, language: str, progress: Prog
 
 def settings_text(m: Messages, sub: Subscription, progress: Progress | None) -> str:
     language_names = {"en": "English", "zh": "中文"}
-    status = m._("subscribed ✅") if sub.active else m._("not subscribed")
+    if sub.active:
+        status = m._("subscribed ✅")
+    elif sub.paused:
+        status = m._("paused ⏸ (/resume picks up where you left off)")
+    else:
+        status = m._("not subscribed")
     lines = [
         m._("⚙️ Settings"),
         m._("Status: {status}", status=status),

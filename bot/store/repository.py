@@ -62,6 +62,7 @@ def to_subscription(row: Any) -> Subscription:
         last_pushed_date=row.last_pushed_date,
         last_pushed_day=row.last_pushed_day,
         id=row.id,
+        paused=row.paused,
     )
 
 
@@ -117,6 +118,7 @@ class SqlUnitOfWork:
             "next_due_at": sub.next_due_at,
             "last_pushed_date": sub.last_pushed_date,
             "last_pushed_day": sub.last_pushed_day,
+            "paused": sub.paused,
             "updated_at": now,
         }
         if sub.id is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.store.types import LocalDate, UTCDateTime, WallTime
@@ -41,6 +41,8 @@ class SubscriptionRow(Base):
     local_time: Mapped[time] = mapped_column(WallTime)
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Stopped by /pause rather than /unsubscribe (both keep the progress; /settings tells them apart).
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     start_date: Mapped[date | None] = mapped_column(LocalDate, nullable=True)
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_pushed_date: Mapped[date | None] = mapped_column(LocalDate, nullable=True)

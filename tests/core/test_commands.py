@@ -318,3 +318,15 @@ async def test_only_group_admins_change_the_group(app: App) -> None:
         assert "Only this group's admins" in await member.say(command)
     assert "Daily time: 08:00" in await member.say("/settings")
     assert "Day 1 done" in await member.say("/done")  # every member marks their own progress
+
+
+async def test_pause_in_a_dm_shows_as_paused_and_unsubscribe_as_not_subscribed(app: App) -> None:
+    chat = Chat(app)
+    await chat.say("/subscribe 08:00 UTC")
+    assert "Paused" in await chat.say("/pause")
+    settings = await chat.say("/settings")
+    assert "Status: paused" in settings and "/resume" in settings and "not subscribed" not in settings
+    assert "Subscribed" in await chat.say("/resume")
+    assert "Status: subscribed" in await chat.say("/settings")
+    await chat.say("/unsubscribe")
+    assert "Status: not subscribed" in await chat.say("/settings")
