@@ -45,7 +45,7 @@ def _grid(rows: list[Standing], week: int, language: str) -> Grid:
     days = list(week_days(week))
     return Grid(
         title=m._("Week {week}", week=week),
-        subtitle=m._("{n} members", n=len(rows)),
+        subtitle=m.ngettext("{n} member", "{n} members", len(rows)),
         row_labels=[r.name for r in rows],
         column_labels=[str(d) for d in days],
         cells=[[CellState.DONE if d in r.done_days else CellState.MISSED for d in days] for r in rows],

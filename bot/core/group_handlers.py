@@ -50,8 +50,9 @@ async def members(learners: Learners, ctx: Context) -> None:
     for row in sorted(rows, key=lambda r: r.name.lower()):
         last = row.last_date.isoformat() if row.last_date else "-"
         lines.append(
-            m._("{name}: {days} days · 🔥 {streak} (longest {longest}) · last {last}", name=row.name,
-                days=row.days_done, streak=row.streak, longest=row.longest, last=last)
+            m.ngettext("{name}: {n} day · 🔥 {streak} (longest {longest}) · last {last}",
+                       "{name}: {n} days · 🔥 {streak} (longest {longest}) · last {last}", row.days_done,
+                       name=row.name, streak=row.streak, longest=row.longest, last=last)
         )  # fmt: skip
     audit = await groups.audit(ctx.incoming.address)
     if audit:

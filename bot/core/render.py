@@ -107,10 +107,10 @@ def progress_grid_text(progress: Progress, weeks: int) -> str:
     return "\n".join(rows)
 
 
-def progress_picture(m: Messages, progress: Progress, curriculum: Curriculum) -> PictureReply:
+def progress_grid(m: Messages, progress: Progress, curriculum: Curriculum) -> Grid:
+    """The 20 x 7 picture's content, every word of it in the chat's language."""
     weeks = curriculum.total_weeks
-    summary = progress_summary(m, progress, weeks)
-    grid = Grid(
+    return Grid(
         title=m._("Progress {done}/{total}", done=progress.done_count, total=progress.total_days),
         subtitle=m._("Streak {n} · longest {longest}", n=progress.streak, longest=progress.longest_streak),
         row_labels=[f"W{w}" for w in range(1, weeks + 1)],
@@ -126,8 +126,13 @@ def progress_picture(m: Messages, progress: Progress, curriculum: Curriculum) ->
             CellState.UPCOMING: m._("upcoming"),
         },
     )
+
+
+def progress_picture(m: Messages, progress: Progress, curriculum: Curriculum) -> PictureReply:
+    weeks = curriculum.total_weeks
+    summary = progress_summary(m, progress, weeks)
     fallback = summary + "\n\n" + progress_grid_text(progress, weeks)
-    return PictureReply(render_png(grid), summary, fallback)
+    return PictureReply(render_png(progress_grid(m, progress, curriculum)), summary, fallback)
 
 
 def week_text(m: Messages, curriculum: Curriculum, language: str, progress: Progress) -> str:

@@ -330,3 +330,17 @@ async def test_pause_in_a_dm_shows_as_paused_and_unsubscribe_as_not_subscribed(a
     assert "Status: subscribed" in await chat.say("/settings")
     await chat.say("/unsubscribe")
     assert "Status: not subscribed" in await chat.say("/settings")
+
+
+async def test_the_progress_picture_speaks_the_chats_language(app: App) -> None:
+    from bot.core import render
+    from bot.core.i18n import messages
+
+    chat = Chat(app, hint="zh-hans")
+    await chat.say("/subscribe 08:00 Asia/Shanghai")
+    await chat.say("/done")
+    found = await app.learners.progress(chat.address, chat.user_id)
+    assert found is not None
+    grid = render.progress_grid(messages("zh"), found[1], app.curriculum)
+    assert grid.title == "进度 1/140" and grid.subtitle == "连续 1 天 · 最长 1 天"
+    assert set(grid.legend.values()) == {"完成", "错过", "今天", "未开始"}

@@ -99,7 +99,7 @@ async def test_admin_corrects_a_members_day_and_members_shows_the_trail(app: App
     assert "not a day this group has reached" in text_of((await app.commands.handle(future))[0])
     await app.commands.handle(admin)
     overview = await member(app, "-1", "1", "Eve").say("/members")
-    assert "Bo: 1 days" in overview
+    assert "Bo: 1 day ·" in overview  # one day, not "1 days"
     assert "Eve marked day 1 done for Bo" in overview and "Eve unmarked day 1 for Bo" in overview
     # A member can neither correct others nor read the overview.
     bo = Incoming(admin.address, ChatKind.GROUP, "3", "Bo", "/mark 2", target_user_id="4", target_user_name="Di")
