@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
-from bot.core import render
+from bot.core import forgetting, render
 from bot.core.events import Context, Incoming, Press
 from bot.core.group_handlers import GROUP_HANDLERS
-from bot.core.groups import Groups
 from bot.core.handlers import HANDLERS
 from bot.core.i18n import Messages, language_from_hint, messages
 from bot.core.learner import DoneOutcome, Learners
@@ -85,8 +84,8 @@ class Commands:
         try:
             if verb == "done" and (day := parse_number(arg)) is not None:
                 return await self._press_done(press, sub, m, day)
-            if verb == "forget" and arg == "yes":
-                return await self._press_forget(press, m)
+            if verb in forgetting.VERBS:
+                return await forgetting.press_forget(self.learners, press, m, verb, arg, self._admin_check)
             if verb in ("subscribe", "week"):
                 # These buttons are shortcuts for typing the command.
                 typed = Incoming(
@@ -110,18 +109,6 @@ class Commands:
             log.exception("button %r failed in %s", press.action, press.address)
             return ButtonAnswer(_sorry(m))
         return ButtonAnswer(m._("This button is no longer in use."))
-
-    async def _press_forget(self, press: Press, m: Messages) -> ButtonAnswer:
-        allowed = press.kind is ChatKind.PRIVATE or press.is_admin
-        if press.is_admin is None and press.kind is not ChatKind.PRIVATE:
-            allowed = await self._admin_check(press.address, press.user_id)()
-        if not allowed:
-            return ButtonAnswer(m._("Only this group's admins can change its subscription and settings."))
-        if not await Groups(self.learners).forget(press.address):
-            return ButtonAnswer(m._("There is nothing stored about this chat."))
-        return ButtonAnswer(
-            m._("Forgotten 🗑"), replies=(TextReply(m._("Everything about this chat is deleted. /start begins anew.")),)
-        )
 
     async def _press_done(self, press: Press, sub: Subscription | None, m: Messages, plan_day: int) -> ButtonAnswer:
         if not 1 <= plan_day <= self.curriculum.total_days:

@@ -4,11 +4,11 @@ and forgetting a chat's data."""
 from __future__ import annotations
 
 from bot.core.events import Context
+from bot.core.forgetting import forget
 from bot.core.groups import CorrectOutcome, Groups, week_of
 from bot.core.handlers import Handler, admin_only, subscribe
 from bot.core.learner import Learners
 from bot.core.parsing import parse_number
-from bot.core.replies import Button
 
 MEDALS = ("🥇", "🥈", "🥉")
 SHOWN = 10
@@ -132,17 +132,6 @@ async def resume(learners: Learners, ctx: Context) -> None:
     await subscribe(learners, ctx)
 
 
-async def forget(learners: Learners, ctx: Context) -> None:
-    if ctx.sub is None:
-        ctx.say(ctx.m._("There is nothing stored about this chat."))
-        return
-    ctx.say(
-        ctx.m._("This deletes this chat's subscription, everyone's progress here and the audit trail, for good."),
-        Button(ctx.m._("🗑 Yes, forget everything"), "forget:yes"),
-        private=True,  # the confirm button is for the admin who asked
-    )
-
-
 GROUP_HANDLERS: dict[str, Handler] = {
     "leaderboard": leaderboard,
     "members": admin_only(members),
@@ -150,5 +139,5 @@ GROUP_HANDLERS: dict[str, Handler] = {
     "unmark": admin_only(unmark),
     "pause": admin_only(pause),
     "resume": admin_only(resume),
-    "forget": admin_only(forget),
+    "forget": forget,  # admins forget the chat; anyone their own record (it checks which)
 }

@@ -124,6 +124,18 @@ class Groups:
                 return []
             return await uow.corrections(sub.id, limit)
 
+    async def forget_member(self, address: Address, user_id: str) -> list[int] | None:
+        """Delete one member's own record in a group; the plan days they had done, or None if the chat has none."""
+        async with self.store.unit() as uow:
+            sub = await uow.subscription(address)
+            if sub is None or sub.id is None:
+                return None
+            days = await uow.forget_member(sub.id, user_id)
+            await uow.commit()
+        for day in days:
+            self.learners.notify_group(sub, day)  # their name leaves the pushes' "done so far"
+        return days
+
     async def forget(self, address: Address) -> bool:
         async with self.store.unit() as uow:
             sub = await uow.subscription(address)

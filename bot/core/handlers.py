@@ -10,6 +10,7 @@ from bot.core import render
 from bot.core.events import Context
 from bot.core.i18n import Messages, messages
 from bot.core.learner import DoneOutcome, Learners
+from bot.core.menu import help_text
 from bot.core.model import ChatKind, Subscription
 from bot.core.parsing import looks_like_time, parse_language, parse_time, parse_zone, suggest_zones
 from bot.core.replies import Button
@@ -17,36 +18,6 @@ from bot.core.zones import zone_label
 
 MAX_NOTE = 500
 Handler = Callable[[Learners, Context], Awaitable[None]]
-
-
-def N_(message: str) -> str:
-    """Marks a string for translation where it is defined; it is translated where it is shown."""
-    return message
-
-
-# (command, description): the one list behind /help, Telegram's command menu and Discord's slash commands.
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", N_("Welcome and how studybot works")),
-    ("help", N_("Every command, in one list")),
-    ("subscribe", N_("Get each day's topic at your time: /subscribe 08:30 Asia/Shanghai")),
-    ("unsubscribe", N_("Stop the daily topic (your progress is kept)")),
-    ("today", N_("Today's topic")),
-    ("week", N_("This week's seven topics")),
-    ("done", N_("Mark today's topic done, with an optional note")),
-    ("streak", N_("Your streak of study days")),
-    ("progress", N_("How far you are in the plan")),
-    ("time", N_("Change the daily time: /time 08:30")),
-    ("timezone", N_("Change the time zone: /timezone Europe/London")),
-    ("lang", N_("Change the language: /lang zh or /lang en")),
-    ("settings", N_("Show your settings")),
-    ("leaderboard", N_("Who is ahead in this group, this week and all time")),
-    ("members", N_("Admins: every member's progress and the corrections made")),
-    ("mark", N_("Admins: mark a member's day done: /mark 12")),
-    ("unmark", N_("Admins: undo a mark: /unmark 12")),
-    ("pause", N_("Admins: pause the daily topic (progress is kept)")),
-    ("resume", N_("Admins: resume where you left off")),
-    ("forget", N_("Delete everything stored about this chat")),
-)
 
 
 def admin_only(handler: Handler) -> Handler:
@@ -87,8 +58,7 @@ async def start(learners: Learners, ctx: Context) -> None:
 
 
 async def help_(learners: Learners, ctx: Context) -> None:
-    lines = [ctx.m._("Commands:")] + [f"/{name} — {ctx.m._(text)}" for name, text in COMMANDS]
-    ctx.say("\n".join(lines))
+    ctx.say(help_text(ctx.m, ctx.in_group))
 
 
 def _parse_when(ctx: Context) -> tuple[time | None, str | None, str | None]:

@@ -97,6 +97,11 @@ class UnitOfWork(Protocol):
         """Delete a chat's subscription and everything recorded under it."""
         ...
 
+    async def forget_member(self, subscription_id: int, user_id: str) -> list[int]:
+        """Delete one person's completions in a chat, and the corrections made to their record; returns the plan
+        days they had done."""
+        ...
+
     async def add_delivery(
         self, subscription_id: int, local_date: date, plan_day: int, status: DeliveryStatus, now: datetime
     ) -> Delivery | None:

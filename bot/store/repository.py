@@ -252,6 +252,20 @@ class SqlUnitOfWork:
             await self.session.execute(delete(table).where(table.subscription_id == subscription_id))
         await self.session.execute(delete(SubscriptionRow).where(SubscriptionRow.id == subscription_id))
 
+    async def forget_member(self, subscription_id: int, user_id: str) -> list[int]:
+        result = await self.session.execute(
+            delete(CompletionRow)
+            .where(CompletionRow.subscription_id == subscription_id, CompletionRow.user_id == user_id)
+            .returning(CompletionRow.plan_day)
+        )
+        days = sorted(result.scalars())
+        await self.session.execute(
+            delete(CorrectionRow).where(
+                CorrectionRow.subscription_id == subscription_id, CorrectionRow.member_id == user_id
+            )
+        )
+        return days
+
     async def add_delivery(
         self, subscription_id: int, local_date: date, plan_day: int, status: DeliveryStatus, now: datetime
     ) -> Delivery | None:

@@ -14,7 +14,7 @@ from aiolimiter import AsyncLimiter
 from bot.adapters.discord import DiscordAdapter, rest_base
 from bot.bootstrap import App
 from bot.core.clock import ManualClock
-from bot.core.handlers import COMMANDS
+from bot.core.menu import COMMANDS
 from bot.core.model import Address
 from tests.adapters.discord_support import (
     adapter_for,

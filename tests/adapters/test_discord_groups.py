@@ -131,7 +131,7 @@ async def test_two_servers_with_overlapping_members_each_see_only_their_own(
     assert "Alice" not in owls_board and "Cy" not in owls_board
     overview = await ask(dc, "members", user_id=BO, channel_id=NEST)
     text = await content(overview)
-    assert await ephemeral(overview) and "Members (2)" in text and "Bo: 1 days" in text and "Eve: 1 days" in text
+    assert await ephemeral(overview) and "Members (2)" in text and "Bo: 1 day ·" in text and "Eve: 1 day ·" in text
     assert "Alice" not in text and "Cy" not in text
     hall_board = await content(await ask(dc, "leaderboard", user_id=BO, channel_id=GENERAL))
     assert "Alice · 1/7" in hall_board and "Cy · 1/7" in hall_board and "Eve" not in hall_board
@@ -187,11 +187,11 @@ async def test_members_without_manage_rights_are_refused_privately_and_nothing_c
     overview = await ask(dc, "members", user_id=ALICE, channel_id=GENERAL)
     text = await content(overview)
     assert await ephemeral(overview) and "Cy marked day 1 done for Dee" in text
-    assert "Cy: 1 days" in text and "Dee: 1 days" in text and "unmarked" not in text  # Bo's attempts left no trace
+    assert "Cy: 1 day ·" in text and "Dee: 1 day ·" in text and "unmarked" not in text  # Bo's attempts left no trace
     assert "choose the member" in text  # Discord's /mark picks the member; nobody replies to messages here
     await done(dc, NEST, EVE)
     owls = await content(await ask(dc, "members", user_id=BO, channel_id=NEST))
-    assert "Eve: 1 days" in owls and "Cy" not in owls and "Dee" not in owls  # nor does the Hall's trail
+    assert "Eve: 1 day ·" in owls and "Cy" not in owls and "Dee" not in owls  # nor does the Hall's trail
 
 
 async def test_an_admins_changes_take_effect_from_the_next_push(
@@ -349,8 +349,9 @@ async def test_a_server_that_removes_the_bot_gets_no_pushes_and_keeps_its_record
     confirm = await ask(dc, "forget", user_id=ALICE, channel_id=GENERAL)
     assert "for good" in await content(confirm) and await ephemeral(confirm)  # the button is for Alice alone
     question = await confirm.original_message()
-    assert question.custom_ids == ["studybot:forget:yes"]
-    forgotten = await (await dc.press_button("studybot:forget:yes", question.id, user_id=ALICE)).response()
+    button = f"studybot:forget:{GENERAL}:{ALICE}"  # the channel it deletes, and who may confirm
+    assert question.custom_ids == [button]
+    forgotten = await (await dc.press_button(button, question.id, user_id=ALICE)).response()
     assert "Everything about this chat is deleted" in forgotten["data"]["content"]
     board = await content(await ask(dc, "leaderboard", user_id=DEE, channel_id=GENERAL))
     assert "no leaderboard" in board
@@ -377,3 +378,21 @@ async def test_a_study_thread_stops_with_its_server_and_comes_back_with_it(
     await eventually(active)
     assert (await app.delivery.run_pass(datetime(2026, 3, 3, 20, 0, tzinfo=UTC))).sent == 1
     assert author(pushes(dc, THREAD)[-1]).startswith("📅 Day 2/140")
+
+
+async def test_a_member_forgets_only_their_own_record_privately(
+    app: App, discord_bot: DiscordAdapter, dc: FakeDiscord
+) -> None:
+    push = await subscribed(app, dc, GENERAL, ALICE, "20:00", "UTC")
+    for user in (BO, DEE):
+        await press(dc, push, user)
+    asked = await ask(dc, "forget", {"what": "me"}, user_id=BO, channel_id=GENERAL)
+    assert "your own record" in await content(asked) and await ephemeral(asked)
+    question = await asked.original_message()
+    button = f"studybot:forgetme:{GENERAL}:{BO}"
+    assert question.custom_ids == [button]
+    answer = await (await dc.press_button(button, question.id, user_id=BO)).response()
+    assert "1 day done, with its note" in answer["data"]["content"] and answer["data"]["flags"] & EPHEMERAL
+    board = await content(await ask(dc, "leaderboard", user_id=DEE, channel_id=GENERAL))
+    assert "Dee" in board and "Bo" not in board
+    assert (await subscription(app, GENERAL)).active

@@ -38,6 +38,20 @@ async def test_commands_are_registered_in_both_languages(telegram: TelegramAdapt
     assert english["done"] != chinese["done"] and "打卡" in chinese["done"]
 
 
+async def test_each_chat_gets_the_menu_of_the_commands_that_work_there(
+    telegram: TelegramAdapter, tg: FakeTelegram
+) -> None:
+    def menu(scope: str, language: str = "") -> set[str]:
+        return {c["command"] for c in tg.commands({"type": scope}, language)}
+
+    assert menu("default") & {"members", "mark", "unmark", "leaderboard"} == set()  # a DM has nobody to rank or mark
+    assert {"subscribe", "pause", "forget"} <= menu("default")
+    members = menu("all_group_chats")
+    assert {"done", "leaderboard", "forget"} <= members and members & {"subscribe", "time", "members"} == set()
+    assert {"done", "leaderboard", "subscribe", "members", "mark", "pause"} <= menu("all_chat_administrators")
+    assert menu("all_group_chats", "zh") == members
+
+
 async def test_dm_from_start_to_the_next_days_push(
     app: App, telegram: TelegramAdapter, tg: FakeTelegram, clock: ManualClock
 ) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from bot.adapters.telegram import TelegramAdapter
 from bot.bootstrap import App
 from bot.core.clock import ManualClock
+from bot.core.model import Address
 from tests.fakes.telegram_server import Call, FakeTelegram
 
 GROUP, OTHER = -100200, -100300
@@ -120,3 +121,27 @@ async def test_channel_admin_subscribes_a_channel_from_a_dm_and_readers_tap_done
     assert "Day 1 done" in str((await tg.wait_for_call("answerCallbackQuery")).params.get("text"))
     await app.live.flush()
     assert "Done so far (1): Reader" in text_of(await tg.wait_for_call("editMessageText", chat_id=channel))
+
+
+async def test_forget_of_a_channel_from_a_dm_deletes_the_channel_and_keeps_the_dm(
+    app: App, telegram: TelegramAdapter, tg: FakeTelegram, clock: ManualClock
+) -> None:
+    channel = -100900
+    tg.set_chat(channel, type="channel", title="Daily Python", username="dailypy")
+    tg.set_member_status(channel, EVE, "creator")
+    tg.set_member_status(channel, int(tg.token.split(":")[0]), "administrator")
+    tg.send_command(EVE, "/subscribe 07:00 UTC", user_id=EVE, first_name="Eve")  # her own plan, in her DM
+    await tg.wait_for_call("sendMessage", chat_id=EVE, predicate=says("Day 1/140"))
+    tg.send_command(EVE, "/subscribe @dailypy 07:00 Asia/Shanghai", user_id=EVE, first_name="Eve")
+    await tg.wait_for_call("sendMessage", chat_id=EVE, predicate=says("Subscribed"))
+    tg.send_command(EVE, "/forget @dailypy", user_id=EVE, first_name="Eve")
+    question = await tg.wait_for_call("sendMessage", chat_id=EVE, predicate=says("for good"))
+    assert "“Daily Python”" in text_of(question)
+    message_id = int(tg.messages(EVE)[-1]["message_id"])
+    [[button]] = tg.message(EVE, message_id)["reply_markup"]["inline_keyboard"]
+    tg.press_button(EVE, message_id, button["callback_data"], user_id=EVE, first_name="Eve")
+    assert "Forgotten" in str((await tg.wait_for_call("answerCallbackQuery")).params.get("text"))
+    await tg.wait_for_call("sendMessage", chat_id=EVE, predicate=says("This chat is unchanged"))
+    assert await app.learners.chat(Address("telegram", str(channel))) is None
+    dm = await app.learners.chat(Address("telegram", str(EVE)))
+    assert dm is not None and dm.active  # her own subscription is untouched

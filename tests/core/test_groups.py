@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from bot.bootstrap import App
 from bot.core.clock import ManualClock
 from bot.core.events import Incoming
-from bot.core.model import ChatKind
+from bot.core.model import Address, ChatKind
 from bot.core.replies import PictureReply, TextReply, TopicCard
 from curriculum.loader import Curriculum
 from tests.support import Chat, RecordingGateway, text_of
@@ -149,14 +149,100 @@ async def test_pause_and_resume_where_the_group_left_off(app: App, clock: Manual
 async def test_forget_needs_an_admins_tap_and_deletes_everything(app: App, clock: ManualClock) -> None:
     await group_with_admin(app)
     await member(app, "-1", "2", "Ada").say("/done")
-    replies = await member(app, "-1", "1", "Admin").send("/forget")
-    assert isinstance(replies[0], TextReply) and replies[0].buttons[0].action == "forget:yes"
-    refused = await member(app, "-1", "2", "Ada").press("forget:yes")
-    assert "Only this group's admins" in refused.toast
-    answer = await member(app, "-1", "1", "Admin").press("forget:yes")
-    assert "Forgotten" in answer.toast
-    assert "not subscribed" in await member(app, "-1", "1", "Admin").say("/settings")
+    admin = Chat(app, chat_id="-1", user_id="1", user_name="Admin", kind=ChatKind.GROUP)
+    asked = Incoming(admin.address, ChatKind.GROUP, "1", "Admin", "/forget", chat_title="Night Owls")
+    [question] = await app.commands.handle(asked)
+    assert isinstance(question, TextReply) and question.private
+    assert "everything stored about “Night Owls”" in question.text  # the confirmation names the chat
+    [button] = question.buttons
+    assert button.action == "forget:-1:1"  # what it deletes, and who may confirm
+    refused = await member(app, "-1", "2", "Ada").press(button.action)
+    assert "Only the person who asked" in refused.toast
+    assert "no longer in use" in (await admin.press("forget:yes")).toast  # a button from before this change
+    answer = await admin.press(button.action)
+    assert "Forgotten" in answer.toast and "Everything about this chat is deleted" in text_of(answer.replies[0])
+    assert "not subscribed" in await admin.say("/settings")
     assert "no leaderboard" in await member(app, "-1", "2", "Ada").say("/leaderboard")
+
+
+async def test_forget_of_a_channel_asked_in_a_dm_deletes_the_channel_not_the_dm(app: App) -> None:
+    gateway = RecordingGateway()
+    app.gateways["test"] = gateway
+    gateway.admins.add(("-900", "1"))
+    dm = Chat(app, chat_id="1", user_id="1", user_name="Eve")
+    await dm.say("/subscribe 08:00 UTC")  # Eve's own plan, in her DM
+    channel = Address("test", "-900")
+    # What the Telegram adapter makes of "/subscribe @dailypy" and "/forget @dailypy" typed in Eve's DM.
+    for text in ("/subscribe 07:00 UTC", "/forget"):
+        aimed = Incoming(channel, ChatKind.CHANNEL, "1", "Eve", text, "en", is_admin=True, chat_title="Daily Python")
+        replies = await app.commands.handle(aimed)
+    [question] = replies
+    assert isinstance(question, TextReply) and "“Daily Python”" in question.text
+    [button] = question.buttons
+    assert button.action == "forget:-900:1"
+    gateway.admins.discard(("-900", "1"))  # demoted before she taps: the press is checked again
+    assert "Only this group's admins" in (await dm.press(button.action)).toast
+    gateway.admins.add(("-900", "1"))
+    answer = await dm.press(button.action)  # pressed in the DM, where the answer came
+    assert "Everything about that chat is deleted. This chat is unchanged." in text_of(answer.replies[0])
+    assert await app.learners.chat(channel) is None
+    assert "Status: subscribed" in await dm.say("/settings")  # her own DM is untouched
+
+
+async def test_every_button_answering_a_command_aimed_at_a_channel_names_that_channel(app: App) -> None:
+    """The audit: a reply to a command about another chat lands in the asker's DM, so any button on it must carry
+    the chat it acts on (a bare action would act on the DM it is pressed in)."""
+    gateway = RecordingGateway()
+    app.gateways["test"] = gateway
+    channel = Address("test", "-900")
+    from bot.adapters.telegram.channels import MANAGED
+
+    for name in ("subscribe", *MANAGED):
+        aimed = Incoming(channel, ChatKind.CHANNEL, "1", "Eve", f"/{name}", "en", is_admin=True, chat_title="Py")
+        for reply in await app.commands.handle(aimed):
+            for button in getattr(reply, "buttons", ()):
+                assert ":-900:" in button.action, (name, button)
+
+
+async def test_a_member_forgets_their_own_record_in_a_group(app: App, clock: ManualClock) -> None:
+    await group_with_admin(app)
+    await app.delivery.run_pass(clock.now())
+    ada, bo = member(app, "-1", "2", "Ada"), member(app, "-1", "3", "Bo")
+    await ada.say("/done first day")
+    await bo.say("/done")
+    clock.advance(DAY)
+    await ada.say("/done")
+    await app.live.flush()
+    [question] = await ada.send("/forget me")
+    assert isinstance(question, TextReply) and question.private and "your own record" in question.text
+    [button] = question.buttons
+    assert button.action == "forgetme:-1:2"
+    assert "Only the person who asked" in (await bo.press(button.action)).toast
+    answer = await ada.press(button.action)
+    assert "2 days done, with their notes" in text_of(answer.replies[0])
+    board = await bo.say("/leaderboard")
+    assert "Bo" in board and "Ada" not in board  # the group and Bo's record stay
+    assert "Status: subscribed" in await bo.say("/settings")
+    assert "Only this group's admins can forget the whole group" in await bo.say("/forget")
+    assert await app.live.flush() == 1  # day 1's push: "done so far" is edited without her
+    gateway = app.gateways["test"]
+    assert isinstance(gateway, RecordingGateway)
+    edited = gateway.edits[-1][2]
+    assert isinstance(edited, TopicCard) and "Done so far (1): Bo" in edited.footer
+
+
+async def test_help_shows_each_chat_the_commands_that_work_there(app: App) -> None:
+    dm_help = await Chat(app).say("/help")
+    for command in ("/subscribe", "/done", "/pause", "/forget", "/settings"):
+        assert f"\n{command} — " in dm_help, command
+    for command in ("/members", "/mark", "/unmark", "/leaderboard"):
+        assert f"\n{command} — " not in dm_help, command
+    assert "What I keep about you" in dm_help
+    group_help = await member(app, "-1", "2", "Ada").say("/help")
+    everyone, admins = group_help.split("For this group's admins:")
+    assert "/leaderboard — " in everyone and "/forget — /forget me: delete only your own" in everyone
+    assert "/subscribe — " not in everyone and "/members — " in admins and "/pause — " in admins
+    assert "What I keep" in admins and "/forget me deletes only your own days" in admins
 
 
 async def test_the_last_week_is_wrapped_up_when_the_plan_is_over(

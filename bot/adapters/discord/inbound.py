@@ -18,8 +18,8 @@ from bot.adapters.discord.gateway import PLATFORM, dm_chat_id
 from bot.adapters.discord.ordering import PerChatOrder
 from bot.core.commands import Commands
 from bot.core.events import Incoming, Press
-from bot.core.handlers import N_
 from bot.core.i18n import messages
+from bot.core.menu import N_
 from bot.core.model import Address, ChatKind
 from bot.core.parsing import zone_choices
 from bot.core.replies import ButtonAnswer, Reply, TextReply

@@ -12,8 +12,9 @@ from discord.app_commands import AppCommandContext, TranslationContextLocation, 
 
 from bot.adapters.discord.format import clip
 from bot.adapters.discord.inbound import DiscordInbound
-from bot.core.handlers import COMMANDS, MAX_NOTE, N_
+from bot.core.handlers import MAX_NOTE
 from bot.core.i18n import DEFAULT_LANGUAGE, language_from_hint, messages
+from bot.core.menu import COMMANDS, N_
 
 DESCRIPTION_LIMIT = 100
 Callback = Callable[Concatenate[discord.Interaction, ...], Coroutine[Any, Any, None]]
@@ -34,11 +35,15 @@ NOTE = N_("What you studied (optional)")
 MEMBER = N_("The member whose record to correct")
 DAY = N_("Plan day (default: the current day)")
 LANGUAGES = [app_commands.Choice(name="English", value="en"), app_commands.Choice(name="中文", value="zh")]
-TRANSLATED = (TranslationContextLocation.command_description, TranslationContextLocation.parameter_description)
+WHAT = N_("In a server channel: the whole channel (admins) or only your own record")
+FORGET_CHOICES = [app_commands.Choice(name=N_("this chat"), value="chat"),
+                  app_commands.Choice(name=N_("only me"), value="me")]  # fmt: skip
+TRANSLATED = (TranslationContextLocation.command_description, TranslationContextLocation.parameter_description,
+              TranslationContextLocation.choice_name)  # fmt: skip
 
 
 class CatalogTranslator(app_commands.Translator):
-    """Command and option descriptions from the gettext catalogs; names and choices stay as they are."""
+    """Command and option descriptions, and choices the catalogs translate, from the gettext catalogs; names stay."""
 
     async def translate(
         self, string: locale_str, locale: discord.Locale, context: TranslationContextTypes
@@ -108,8 +113,13 @@ def _with_options(inbound: DiscordInbound) -> dict[str, Callback]:
     ) -> None:
         await inbound.on_command(interaction, "unmark", _day(day), target=member)
 
+    @app_commands.describe(what=WHAT)
+    @app_commands.choices(what=FORGET_CHOICES)
+    async def forget(interaction: discord.Interaction, what: str = "chat") -> None:
+        await inbound.on_command(interaction, "forget", "me" if what == "me" else None)
+
     callbacks: dict[str, Callback] = {"subscribe": subscribe, "time": set_time, "timezone": set_zone, "lang": lang,
-                                      "done": done, "mark": mark, "unmark": unmark}  # fmt: skip
+                                      "done": done, "mark": mark, "unmark": unmark, "forget": forget}  # fmt: skip
     return callbacks
 
 

@@ -9,7 +9,13 @@ from typing import Any
 # PTB 22 gives RetryAfter.retry_after as a timedelta when asked to (and warns otherwise); we read both.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from telegram import BotCommand, Update
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeDefault,
+    Update,
+)
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.adapters.telegram.gateway import PLATFORM, ChatPacer, TelegramGateway
@@ -17,8 +23,8 @@ from bot.adapters.telegram.inbound import TelegramInbound
 from bot.adapters.telegram.ordering import PerChatOrder
 from bot.adapters.telegram.request import AiohttpRequest
 from bot.bootstrap import App
-from bot.core.handlers import COMMANDS
 from bot.core.i18n import LANGUAGES, messages
+from bot.core.menu import admin_menu, dm_menu, member_menu
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +77,16 @@ class TelegramAdapter:
         log.info("Telegram: polling as @%s", self.application.bot.username)
 
     async def register_commands(self) -> None:
-        """The command menu in each language; Telegram shows the one matching the user's app language."""
+        """Each chat's command menu in each language: a DM's, a group member's and a group admin's. Telegram
+        shows the one matching the chat, the person's rights and their app language."""
+        menus = ((BotCommandScopeDefault(), dm_menu()), (BotCommandScopeAllGroupChats(), member_menu()),
+                 (BotCommandScopeAllChatAdministrators(), admin_menu()))  # fmt: skip
         for language in LANGUAGES:
             m = messages(language)
-            commands = [BotCommand(name, m._(text)[:256]) for name, text in COMMANDS]
             code = None if language == "en" else language
-            await self.application.bot.set_my_commands(commands, language_code=code)
+            for scope, menu in menus:
+                commands = [BotCommand(name, m._(text)[:256]) for name, text in menu]
+                await self.application.bot.set_my_commands(commands, scope=scope, language_code=code)
 
     async def stop(self) -> None:
         self.app.gateways.pop(PLATFORM, None)

@@ -114,6 +114,7 @@ class TelegramInbound:
             user.first_name,
             query.data or "",
             user.language_code,
+            chat_title=chat.title or "",
         )
         answer = await self.commands.press(press)
         await query.answer(answer.toast[:200])
