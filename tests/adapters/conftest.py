@@ -29,6 +29,8 @@ def database_url(tmp_path: Path, sqlite_template: Path) -> str:
 async def tg() -> AsyncIterator[FakeTelegram]:
     async with FakeTelegram() as server:
         yield server
+    # Every adapter test checks that the bot sent nothing Telegram would refuse (broken HTML, too long, bad buttons).
+    assert [(call.method, call.error) for call in server.malformed] == []
 
 
 @pytest.fixture

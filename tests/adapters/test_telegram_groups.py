@@ -9,8 +9,11 @@ from typing import Any
 from bot.adapters.telegram import TelegramAdapter
 from bot.bootstrap import App
 from bot.core.clock import ManualClock
-from bot.core.model import Address
+from bot.core.events import Incoming
+from bot.core.model import Address, ChatKind
+from tests.fakes.telegram_html import parse_html
 from tests.fakes.telegram_server import Call, FakeTelegram
+from tests.support import text_of as text_of_reply
 
 GROUP, OTHER = -100200, -100300
 EVE, ADA, BO = 1, 2, 3  # Eve administers both groups; Ada is in both; Bo only in the first
@@ -145,3 +148,19 @@ async def test_forget_of_a_channel_from_a_dm_deletes_the_channel_and_keeps_the_d
     assert await app.learners.chat(Address("telegram", str(channel))) is None
     dm = await app.learners.chat(Address("telegram", str(EVE)))
     assert dm is not None and dm.active  # her own subscription is untouched
+
+
+async def test_the_live_count_stays_valid_html_whatever_the_members_are_called(
+    app: App, telegram: TelegramAdapter, tg: FakeTelegram, clock: ManualClock
+) -> None:
+    push_id = await subscribed_group(app, tg, GROUP, clock)
+    names = [f"{n:02d} " + "&<" * 30 for n in range(30)]  # 63 characters, each escaped to 4 or 5 in HTML
+    for user, name in enumerate(names, start=100):
+        done = Incoming(Address("telegram", str(GROUP)), ChatKind.GROUP, str(user), name, "/done")
+        assert "Day 1 done" in text_of_reply((await app.commands.handle(done))[0])
+    assert await app.live.flush() == 1
+    edit = await tg.wait_for_call("editMessageText", chat_id=GROUP)
+    assert not edit.failed, edit.error  # Telegram parses it: no entity or closing tag cut off
+    shown = parse_html(text_of(edit))
+    assert shown.endswith(names[-1]) and "Done so far (30)" in shown
+    assert "Day 1/140" in shown and int(edit.params["message_id"]) == push_id

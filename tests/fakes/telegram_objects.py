@@ -29,6 +29,8 @@ STRING_FIELDS = frozenset(
 )  # fmt: skip
 _JSON_START = frozenset('{["-0123456789tfn')
 
+# Update kinds Telegram sends only to a bot that lists them in allowed_updates.
+OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 MEMBER_STATUSES = frozenset({"administrator", "creator", "member", "left", "kicked"})
 DEFAULT_DESCRIPTIONS = {
     400: "Bad Request",
@@ -121,6 +123,16 @@ async def read_params(request: web.Request) -> Params:
         if isinstance(value, str) and value.startswith("attach://"):
             params[key] = params.get(value.removeprefix("attach://"), value)
     return params
+
+
+def update_kind(update: Params) -> str:
+    return next((key for key in update if key != "update_id"), "")
+
+
+def allowed(update: Params, kinds: frozenset[str] | None) -> bool:
+    """Whether Telegram delivers `update` to a bot whose allowed_updates is `kinds` (None: never set, or empty)."""
+    kind = update_kind(update)
+    return kind not in OPT_IN_UPDATES if kinds is None else kind in kinds
 
 
 def parse_chat_id(params: Params) -> int | str:

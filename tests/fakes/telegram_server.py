@@ -17,6 +17,7 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from . import telegram_html as rules
 from . import telegram_objects as tgo
 from .telegram_objects import ApiError, Call, Params, UploadedFile
 
@@ -62,6 +63,10 @@ class FakeTelegram:
         self.calls: list[Call] = []
         self.counts: Counter[str] = Counter()
         self.rejected_429 = 0
+        # Calls refused because the message itself broke Telegram's rules (markup, lengths, buttons), not because a
+        # test injected a fault: an adapter test that ends with one here sent something Telegram would refuse.
+        self.malformed: list[Call] = []
+        self._allowed_updates: frozenset[str] | None = None  # getUpdates' allowed_updates, kept between calls
         self._rates = tgo.RateLimits(global_rate, group_rate_per_min)
         self._by_method: dict[str, list[Call]] = {}
         self._call_index = 0
@@ -254,6 +259,28 @@ class FakeTelegram:
                  "chat_instance": f"ci{chat_id}", "data": data}  # fmt: skip
         return self.push_update({"callback_query": query})
 
+    def press_inline_button(
+        self,
+        inline_message_id: str,
+        data: str,
+        *,
+        user_id: int,
+        first_name: str = "Tester",
+        language_code: str | None = "en",
+    ) -> Params:
+        """Inject a callback_query from a message sent in inline mode: it has inline_message_id and no message."""
+        user = tgo.user_json(user_id, first_name, None, language_code)
+        query_id = f"cbq{self._next_update_id}"
+        self._callback_ids.add(query_id)
+        query = {"id": query_id, "from": user, "inline_message_id": inline_message_id,
+                 "chat_instance": f"ci{inline_message_id}", "data": data}  # fmt: skip
+        return self.push_update({"callback_query": query})
+
+    @property
+    def unanswered_callbacks(self) -> set[str]:
+        """Callback queries no answerCallbackQuery has answered: each one a user watching a spinner."""
+        return set(self._callback_ids)
+
     # ----- waiting -----
 
     async def wait_for_call(
@@ -359,6 +386,9 @@ class FakeTelegram:
     # ----- Bot API methods -----
 
     async def _get_updates(self, params: Params) -> list[Params]:
+        if "allowed_updates" in params:
+            kinds = params["allowed_updates"]
+            self._allowed_updates = frozenset(kinds) if kinds else None
         offset = int(params.get("offset") or 0)
         if offset < 0:  # -N: forget all but the last N
             while len(self._updates) > -offset:
@@ -366,23 +396,27 @@ class FakeTelegram:
         while offset > 0 and self._updates and self._updates[0]["update_id"] < offset:
             self._updates.popleft()
         timeout = float(params.get("timeout") or 0)
+        self._drop_unwanted()
         if not self._updates and timeout > 0 and not self._closing:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._update_event.wait(), timeout)
+            self._drop_unwanted()
         return list(itertools.islice(self._updates, int(params.get("limit") or 100)))
 
+    def _drop_unwanted(self) -> None:
+        """Telegram never delivers (nor keeps) an update of a kind the bot did not ask for."""
+        if any(not tgo.allowed(update, self._allowed_updates) for update in self._updates):
+            self._updates = deque(u for u in self._updates if tgo.allowed(u, self._allowed_updates))
+
     def _send_message(self, params: Params) -> Params:
-        text = params.get("text")
-        if text is None or not str(text).strip():
-            raise ApiError(400, "Bad Request: message text is empty")
-        if tgo.utf16_len(str(text)) > 4096:
-            raise ApiError(400, "Bad Request: message is too long")
-        return self._store(params, text=str(text), entities=params.get("entities"))
+        self._obey("sendMessage", params, rules.check_text, rules.check_keyboard)
+        return self._store(params, text=str(params.get("text")), entities=params.get("entities"))
 
     def _send_photo(self, params: Params) -> Params:
         photo = params.get("photo")
         if photo is None:
             raise ApiError(400, "Bad Request: there is no photo in the request")
+        self._obey("sendPhoto", params, rules.check_caption, rules.check_keyboard)
         data = photo.data if isinstance(photo, UploadedFile) else None
         return self._store(
             params,
@@ -404,6 +438,11 @@ class FakeTelegram:
         return self._message_json(record)
 
     def _edit(self, params: Params, field_name: str | None) -> Params | bool:
+        checks = {"text": rules.check_edited_text, "caption": rules.check_caption}
+        if field_name in checks:
+            self._obey(f"editMessage{field_name.title()}", params, checks[field_name], rules.check_keyboard)
+        else:
+            self._obey("editMessageReplyMarkup", params, rules.check_keyboard)
         if params.get("inline_message_id"):
             return True  # Telegram answers True, not a Message, for inline messages
         chat_id = tgo.parse_chat_id(params)
@@ -423,6 +462,7 @@ class FakeTelegram:
         return True
 
     def _answer_callback_query(self, params: Params) -> bool:
+        self._obey("answerCallbackQuery", params, rules.check_toast)
         query_id = str(params.get("callback_query_id"))
         if query_id not in self._callback_ids:
             raise ApiError(400, "Bad Request: query is too old and response timeout expired "
@@ -440,6 +480,7 @@ class FakeTelegram:
         return tgo.member_json(status, user)
 
     def _set_my_commands(self, params: Params) -> bool:
+        self._obey("setMyCommands", params, rules.check_commands)
         self._commands[tgo.commands_key(params)] = list(params.get("commands") or [])
         return True
 
@@ -448,6 +489,15 @@ class FakeTelegram:
         return True
 
     # ----- helpers -----
+
+    def _obey(self, method: str, params: Params, *checks: Callable[[Params], None]) -> None:
+        """Run Telegram's checks on a message; a refusal is answered and also kept in `malformed`."""
+        try:
+            for check in checks:
+                check(params)
+        except ApiError as error:
+            self.malformed.append(Call(method, params, time.monotonic(), error.status, error.description))
+            raise
 
     def _chat(self, chat_id: int | str) -> Params:
         if isinstance(chat_id, str) and chat_id.startswith("@"):

@@ -313,3 +313,109 @@ async def test_record_messages_false_keeps_counts_only() -> None:
         await bot.edit_message_text("y", chat_id=1, message_id=5)
     assert tg.counts["sendMessage"] == 20 and tg.counts["editMessageText"] == 1
     assert tg.calls == [] and tg.messages(1) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("<b>bold", 'Can\'t find end tag corresponding to start tag "b"'),
+        ("<b>bold</i>", 'Unmatched end tag, expected "</b>", found "</i>"'),
+        ("<blink>hi</blink>", 'Unsupported start tag "blink"'),
+        ("a < b", "Unsupported start tag"),
+        ("cut inside a tag <", "Unsupported start tag"),
+        ("</i>", 'Unexpected end tag "i"'),
+        ('<span class="x">s</span>', 'Tag "span" must have class "tg-spoiler"'),
+    ],
+)
+async def test_html_that_telegram_cannot_parse_is_refused(text: str, problem: str) -> None:
+    async with FakeTelegram() as tg, make_bot(tg) as bot:
+        with pytest.raises(BadRequest, match="parse entities") as caught:
+            await bot.send_message(1, text, parse_mode="HTML")
+        sent = await bot.send_message(1, "<b>A &amp; B</b> &lt;3 & <i>more</i> &#128512;", parse_mode="HTML")
+        with pytest.raises(BadRequest, match="parse entities"):
+            await bot.edit_message_text(text, chat_id=1, message_id=sent.message_id, parse_mode="HTML")
+    assert problem.lower() in caught.value.message.lower()
+    assert [(c.method, c.status) for c in tg.malformed] == [("sendMessage", 400), ("editMessageText", 400)]
+
+
+async def test_lengths_count_the_text_after_parsing_in_utf16_units() -> None:
+    async with FakeTelegram() as tg, make_bot(tg) as bot:
+        # 4,096 visible characters may take far more HTML: each &amp; is one character.
+        await bot.send_message(1, "&amp;" * 4096, parse_mode="HTML")
+        with pytest.raises(BadRequest, match="too long"):
+            await bot.send_message(1, "😀" * 2049)  # two units each: 4,098
+        with pytest.raises(BadRequest, match="too long"):
+            await bot.send_message(1, "<b>" + "x" * 4097 + "</b>", parse_mode="HTML")
+        with pytest.raises(BadRequest, match="caption is too long"):
+            await bot.send_photo(1, b"\x89PNG", caption="x" * 1025)
+        await bot.send_photo(1, b"\x89PNG", caption="x" * 1024)
+        with pytest.raises(BadRequest, match="text is empty"):
+            await bot.send_message(1, "<b> </b>", parse_mode="HTML")
+        with pytest.raises(BadRequest, match=r"(?i)unsupported parse_mode"):
+            await bot.send_message(1, "x", parse_mode="html5")
+    assert len(tg.malformed) == 5
+
+
+async def test_buttons_toasts_and_commands_obey_telegrams_limits() -> None:
+    async with FakeTelegram() as tg, make_bot(tg) as bot:
+        for data in ("x" * 65, "é" * 33):  # 65 bytes, 66 bytes
+            markup = InlineKeyboardMarkup([[InlineKeyboardButton("Go", callback_data=data)]])
+            with pytest.raises(BadRequest, match=r"(?i)button_data_invalid"):
+                await bot.send_message(1, "x", reply_markup=markup)
+        await bot.send_message(
+            1, "x", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Go", callback_data="é" * 32)]])
+        )
+        with pytest.raises(BadRequest, match=r"(?i)bot_command_invalid"):
+            await bot.set_my_commands([BotCommand("Done", "Log a session")])
+        with pytest.raises(BadRequest, match="description"):
+            await bot.set_my_commands([BotCommand("done", "x" * 257)])
+        sent = await bot.send_message(9, "Did you study?", reply_markup=KEYBOARD)
+        tg.press_button(9, sent.message_id, "done:1")
+        query_id = tg.unanswered_callbacks.pop()
+        with pytest.raises(BadRequest, match=r"(?i)message_too_long"):
+            await bot.answer_callback_query(query_id, "x" * 201)
+        assert await bot.answer_callback_query(query_id, "x" * 200)
+    assert len(tg.malformed) == 5 and tg.unanswered_callbacks == set()
+
+
+async def test_chat_member_updates_come_only_when_asked_for() -> None:
+    def change(kind: str) -> dict[str, Any]:
+        return {kind: {"chat": {"id": -7, "type": "supergroup", "title": "G"}, "date": 0,
+                       "from": {"id": 3, "is_bot": False, "first_name": "Ada"},
+                       "old_chat_member": {"status": "administrator", "user": {"id": 5, "is_bot": False,
+                                                                                "first_name": "Bo"},
+                                           "can_be_edited": False, "is_anonymous": False, "can_manage_chat": True,
+                                           "can_delete_messages": True, "can_manage_video_chats": True,
+                                           "can_restrict_members": True, "can_promote_members": False,
+                                           "can_change_info": True, "can_invite_users": True,
+                                           "can_post_stories": False, "can_edit_stories": False,
+                                           "can_delete_stories": False},
+                       "new_chat_member": {"status": "member", "user": {"id": 5, "is_bot": False,
+                                                                         "first_name": "Bo"}}}}  # fmt: skip
+
+    async with FakeTelegram() as tg, make_bot(tg) as bot:
+        tg.push_update(change("chat_member"))
+        text = tg.send_text(3, "hello")
+        assert [u.update_id for u in await bot.get_updates()] == [text["update_id"]]  # by default: not sent at all
+        wanted = tg.push_update(change("chat_member"))
+        updates = await bot.get_updates(offset=text["update_id"] + 1, allowed_updates=["message", "chat_member"])
+        assert [u.update_id for u in updates] == [wanted["update_id"]] and updates[0].chat_member is not None
+        tg.send_text(3, "kept between calls")
+        tg.push_update(change("my_chat_member"))  # not in the list asked for last time
+        later = await bot.get_updates(offset=wanted["update_id"] + 1)
+        assert [u.message.text for u in later if u.message] == ["kept between calls"] and len(later) == 1
+
+
+async def test_a_press_on_an_inline_message_has_no_message() -> None:
+    async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None and query.message is None and query.inline_message_id == "AAQ1"
+        await query.answer("Seen")
+
+    async with FakeTelegram() as tg:
+        app = make_app(tg)
+        app.add_handler(CallbackQueryHandler(on_button))
+        async with polling(app):
+            tg.press_inline_button("AAQ1", "done:1", user_id=8)
+            answer = await tg.wait_for_call("answerCallbackQuery", timeout=3)
+    assert answer.params["text"] == "Seen" and tg.unanswered_callbacks == set()

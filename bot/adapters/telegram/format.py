@@ -1,4 +1,8 @@
-"""Core replies as Telegram messages: HTML text and inline keyboards."""
+"""Core replies as Telegram messages: HTML text and inline keyboards.
+
+Telegram counts a message's length after parsing its HTML, in UTF-16 units (4,096; a caption 1,024), and refuses
+markup cut in the middle. So plain text is cut (or a card trimmed by section) first, then escaped and marked up.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,18 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.core.fitting import clip as clip_plain
+from bot.core.fitting import fit_card, utf16_len
 from bot.core.replies import Button, TopicCard
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
+TOAST_LIMIT = 200
 
 
 def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Plain text cut to `limit` UTF-16 units, as Telegram counts them."""
+    return clip_plain(text, limit, utf16_len)
 
 
 # A fan-out sends the same few hundred cards (plan day x language) to everyone; PTB's objects are immutable, so
@@ -23,12 +31,13 @@ def clip(text: str, limit: int) -> str:
 def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None
-    # Telegram allows 64 bytes of callback data; our actions are short ("done:140").
+    # Telegram allows 64 bytes of callback data; the core's actions are short ("done:140", "forget:-100…:42").
     return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.action) for b in buttons]])
 
 
 @lru_cache(maxsize=1024)
 def card_html(card: TopicCard) -> str:
+    card = fit_card(card, TEXT_LIMIT, utf16_len)
     parts = [f"<b>{escape(card.heading)}</b>", f"<b>{escape(card.title)}</b>"]
     for section in card.sections:
         parts.append("")
@@ -36,8 +45,8 @@ def card_html(card: TopicCard) -> str:
         parts.extend(f"• {escape(line)}" for line in section.lines)
     if card.footer:
         parts += ["", f"<i>{escape(card.footer)}</i>"]
-    return clip("\n".join(parts), TEXT_LIMIT)
+    return "\n".join(parts)
 
 
 def text_html(text: str) -> str:
-    return clip(escape(text, quote=False), TEXT_LIMIT)
+    return escape(clip(text, TEXT_LIMIT), quote=False)

@@ -17,7 +17,7 @@ from telegram.ext import (
 )
 
 from bot.adapters.telegram.channels import ChannelProblem, aimed_at_channel, channel_incoming
-from bot.adapters.telegram.format import card_html, keyboard
+from bot.adapters.telegram.format import TOAST_LIMIT, card_html, clip, keyboard
 from bot.adapters.telegram.gateway import PLATFORM, TelegramGateway
 from bot.core.commands import Commands
 from bot.core.events import Incoming, Press
@@ -117,7 +117,7 @@ class TelegramInbound:
             chat_title=chat.title or "",
         )
         answer = await self.commands.press(press)
-        await query.answer(answer.toast[:200])
+        await query.answer(clip(answer.toast, TOAST_LIMIT))
         if answer.card is not None and query.message is not None:
             try:
                 await query.edit_message_text(
