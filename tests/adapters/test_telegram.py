@@ -204,3 +204,11 @@ async def test_a_done_telegram_dated_before_midnight_counts_for_that_day(
     typed = int(datetime(2026, 3, 2, 23, 59, 59, tzinfo=UTC).timestamp())
     assert "Day 1 done" in text_of(await say(tg, "/done", date=typed))
     assert "Day 2 done" in text_of(await say(tg, "/done"))
+
+
+async def test_the_record_of_handled_updates_is_bounded() -> None:
+    from bot.adapters.telegram.dedupe import SeenUpdates
+
+    seen = SeenUpdates(remember=3)
+    assert [await seen.first(n) for n in (1, 2, 1, 3, 4)] == [True, True, False, True, True]
+    assert await seen.first(1)  # the oldest was let go, so memory stays flat

@@ -164,3 +164,46 @@ async def test_the_live_count_stays_valid_html_whatever_the_members_are_called(
     shown = parse_html(text_of(edit))
     assert shown.endswith(names[-1]) and "Done so far (30)" in shown
     assert "Day 1/140" in shown and int(edit.params["message_id"]) == push_id
+
+
+async def test_a_demoted_admin_loses_admin_rights_at_once(
+    app: App, telegram: TelegramAdapter, tg: FakeTelegram, clock: ManualClock
+) -> None:
+    await subscribed_group(app, tg, GROUP, clock)
+    assert "Daily time set to 09:00" in text_of(await command(tg, GROUP, EVE, "Eve", "/time 09:00"))  # now cached
+    tg.set_member_status(GROUP, ADA, "creator")
+    tg.change_member(GROUP, EVE, "member", by=ADA)
+    refused = await command(tg, GROUP, EVE, "Eve", "/time 10:00")
+    assert "Only this group's admins" in text_of(refused)  # not 60 seconds later: at once
+
+
+async def test_an_anonymous_admin_writing_as_the_group_is_an_admin(
+    app: App, telegram: TelegramAdapter, tg: FakeTelegram, clock: ManualClock
+) -> None:
+    await subscribed_group(app, tg, GROUP, clock)
+    tg.set_chat(GROUP, type="supergroup", title="Study group")
+    group = {"id": GROUP, "type": "supergroup", "title": "Study group"}
+    anonymous = 1087968824  # GroupAnonymousBot: Telegram's sender for an admin who posts as the group
+    reply = await command(tg, GROUP, anonymous, "Group", "/time 07:15", sender_chat=group)
+    assert "Daily time set to 07:15" in text_of(reply)
+    # Another chat's post (a linked channel's) is not the group's admin.
+    channel = {"id": -100999, "type": "channel", "title": "Some channel"}
+    refused = await command(tg, GROUP, 136817688, "Channel", "/time 06:00", sender_chat=channel)
+    assert "Only this group's admins" in text_of(refused)
+
+
+async def test_an_update_delivered_twice_is_answered_once(
+    app: App, telegram: TelegramAdapter, tg: FakeTelegram, clock: ManualClock
+) -> None:
+    update = tg.send_command(ADA, "/help", user_id=ADA, first_name="Ada")
+    tg.push_update(update)  # the same update_id again, as a retried webhook or a restarted poller gets it
+    await tg.wait_for_call("sendMessage", chat_id=ADA)
+    tg.send_command(ADA, "/start", user_id=ADA, first_name="Ada")
+    await tg.wait_for_call("sendMessage", chat_id=ADA, predicate=says("studybot"))
+    assert [("Commands:" in text_of(c)) for c in tg.calls_of("sendMessage")] == [True, False]
+
+
+async def test_a_press_on_an_inline_message_is_answered(telegram: TelegramAdapter, tg: FakeTelegram) -> None:
+    tg.press_inline_button("AAQ-inline", "done:1", user_id=ADA, first_name="Ada")
+    answer = await tg.wait_for_call("answerCallbackQuery")
+    assert "no longer in use" in str(answer.params.get("text")) and tg.unanswered_callbacks == set()

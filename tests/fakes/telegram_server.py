@@ -163,6 +163,17 @@ class FakeTelegram:
             raise ValueError(f"unsupported member status {status!r}")
         self._member_status[(chat_id, user_id)] = status
 
+    def change_member(self, chat_id: int, user_id: int, status: str, *, by: int) -> Params:
+        """`by` changes a member's status (promotes, demotes, bans): the status changes, and a chat_member update
+        is queued, which Telegram delivers only to a bot that asked for chat_member in allowed_updates."""
+        old = self._member_status.get((chat_id, user_id), "member")
+        self.set_member_status(chat_id, user_id, status)
+        user = self._users.get(user_id) or tgo.user_json(user_id, "User")
+        change = {"chat": self._chat(chat_id), "from": self._users.get(by) or tgo.user_json(by, "Admin"),
+                  "date": int(time.time()), "old_chat_member": tgo.member_json(old, user),
+                  "new_chat_member": tgo.member_json(status, user)}  # fmt: skip
+        return self.push_update({"chat_member": change})
+
     def fail_next(
         self,
         method: str,

@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 # Just under Telegram's limits, so that no window ever holds one message too many.
 OVERALL_PER_SECOND = 29.5
 GROUP_PER_MINUTE = 19.5
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+# chat_member (someone else's rights changed) comes only when asked for; it drops the chat's cached admins.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER, Update.CHAT_MEMBER]
 # Updates handled at once. Their lookups and /done writes share one database trip per batch
 # (bot.core.batching), so this bounds the batches and the replies in flight, not database connections;
 # 64 measured as fast as 256 under a 10,000-update backlog.

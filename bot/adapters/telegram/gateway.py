@@ -57,12 +57,12 @@ class TelegramGateway:
         self.pacer = pacer
         self.attempts = attempts
         self.backoff = backoff
-        # (chat, user) -> (is admin, valid until): admin lists change rarely, and commands come in bursts.
-        self._admins: dict[tuple[str, str], tuple[bool, float]] = {}
+        # chat -> user -> (is admin, valid until): admin lists change rarely, and commands come in bursts. A chat's
+        # entries go as soon as Telegram reports a change of its members' rights (`forget_admins`).
+        self._admins: dict[str, dict[str, tuple[bool, float]]] = {}
 
     async def is_admin(self, chat_id: str, user_id: str) -> bool:
-        key = (chat_id, user_id)
-        cached = self._admins.get(key)
+        cached = self._admins.get(chat_id, {}).get(user_id)
         if cached is not None and cached[1] > time.monotonic():
             return cached[0]
         try:
@@ -71,10 +71,14 @@ class TelegramGateway:
             log.warning("could not check admin rights in %s: %s", chat_id, exc)
             return False
         answer = member.status in (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
-        self._admins[key] = (answer, time.monotonic() + ADMIN_CACHE_SECONDS)
         if len(self._admins) > 10_000:
             self._admins.clear()
+        self._admins.setdefault(chat_id, {})[user_id] = (answer, time.monotonic() + ADMIN_CACHE_SECONDS)
         return answer
+
+    def forget_admins(self, chat_id: str) -> None:
+        """Someone's rights in the chat changed (a chat_member or my_chat_member update): ask Telegram again."""
+        self._admins.pop(chat_id, None)
 
     async def send(self, chat_id: str, reply: Reply) -> str:
         message = await self._deliver(chat_id, lambda: self._send(int(chat_id), reply))

@@ -9,18 +9,22 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     ChatMemberHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot.adapters.telegram.channels import ChannelProblem, aimed_at_channel, channel_incoming
+from bot.adapters.telegram.dedupe import SeenUpdates
 from bot.adapters.telegram.format import TOAST_LIMIT, card_html, clip, keyboard
 from bot.adapters.telegram.gateway import PLATFORM, TelegramGateway
 from bot.core.commands import Commands
 from bot.core.events import Incoming, Press
+from bot.core.i18n import language_from_hint, messages
 from bot.core.model import Address, ChatKind
 from bot.core.ports import ChatMoved, ChatUnreachable, SendUncertain, TemporaryFailure
 from bot.core.replies import Reply, TextReply
@@ -49,17 +53,26 @@ def addressed_elsewhere(text: str, bot_username: str) -> bool:
 class TelegramInbound:
     """Registers PTB handlers that call the core and send its replies through the gateway."""
 
-    def __init__(self, commands: Commands, gateway: TelegramGateway) -> None:
+    def __init__(self, commands: Commands, gateway: TelegramGateway, seen: SeenUpdates | None = None) -> None:
         self.commands = commands
         self.gateway = gateway
         self.learners = commands.learners
+        self.seen = seen or SeenUpdates()
 
     def install(self, application: Application) -> None:  # type: ignore[type-arg]
+        # Before every other handler: a repeated update stops here.
+        application.add_handler(TypeHandler(Update, self.once), group=-1)
         application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self.on_migrate))
         application.add_handler(MessageHandler(filters.TEXT, self.on_message))
         application.add_handler(CallbackQueryHandler(self.on_press))
         application.add_handler(ChatMemberHandler(self.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+        application.add_handler(ChatMemberHandler(self.on_chat_member, ChatMemberHandler.CHAT_MEMBER))
         application.add_error_handler(self.on_error)
+
+    async def once(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not await self.seen.first(update.update_id):
+            log.info("update %s came again; already handled", update.update_id)
+            raise ApplicationHandlerStop
 
     async def reply(self, chat_id: int, replies: list[Reply] | tuple[Reply, ...]) -> None:
         for reply in replies:
@@ -88,6 +101,8 @@ class TelegramInbound:
             await self.reply(chat.id, await self.commands.handle(remote))
             return
         replied = message.reply_to_message.from_user if message.reply_to_message else None
+        # An anonymous admin writes as the group itself (from GroupAnonymousBot, sender_chat = the chat).
+        as_the_group = message.sender_chat is not None and message.sender_chat.id == chat.id
         incoming = Incoming(
             Address(PLATFORM, str(chat.id)),
             chat_kind(chat),
@@ -95,6 +110,7 @@ class TelegramInbound:
             user.first_name,
             message.text,
             user.language_code,
+            is_admin=True if as_the_group else None,
             chat_title=chat.title or "",
             target_user_id=str(replied.id) if replied and not replied.is_bot else None,
             target_user_name=replied.first_name if replied else "",
@@ -104,9 +120,15 @@ class TelegramInbound:
 
     async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query, chat = update.callback_query, update.effective_chat
-        if query is None or chat is None:
+        if query is None:
             return
         user = query.from_user
+        if chat is None:
+            # A press on a message sent in inline mode has no chat; studybot sends none, so this is an old or a
+            # forged one. Answered all the same, or the user's button keeps spinning.
+            m = messages(language_from_hint(user.language_code))
+            await query.answer(clip(m._("This button is no longer in use."), TOAST_LIMIT))
+            return
         press = Press(
             Address(PLATFORM, str(chat.id)),
             chat_kind(chat),
@@ -128,11 +150,17 @@ class TelegramInbound:
                 log.info("card in %s not edited: %s", chat.id, exc.message)
         await self.reply(chat.id, answer.replies)
 
+    async def on_chat_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Someone's rights changed (an admin demoted or promoted): the next admin check asks Telegram again."""
+        if update.chat_member is not None:
+            self.gateway.forget_admins(str(update.chat_member.chat.id))
+
     async def on_my_chat_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         change = update.my_chat_member
         if change is None:
             return
         chat = change.chat
+        self.gateway.forget_admins(str(chat.id))
         address = Address(PLATFORM, str(chat.id))
         old, new = change.old_chat_member.status, change.new_chat_member.status
         if new in GONE:
