@@ -62,7 +62,7 @@ class Commands:
             return ctx.replies
         handler = ALL_HANDLERS.get(command.name)
         if handler is None:
-            ctx.say(ctx.m._("I don't know /{name}. Send /help to see what I can do.", name=command.name[:32]))
+            ctx.refuse(ctx.m._("I don't know /{name}. Send /help to see what I can do.", name=command.name[:32]))
             return ctx.replies
         ctx.args = command.args
         try:

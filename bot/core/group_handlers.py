@@ -18,7 +18,7 @@ async def leaderboard(learners: Learners, ctx: Context) -> None:
     m = ctx.m
     found = await Groups(learners).board(ctx.incoming.address)
     if found is None:
-        ctx.say(m._("This chat is not subscribed yet, so there is no leaderboard. An admin can /subscribe."))
+        ctx.refuse(m._("This chat is not subscribed yet, so there is no leaderboard. An admin can /subscribe."))
         return
     sub, rows = found
     if not rows:
@@ -78,27 +78,27 @@ def _how_to_correct(ctx: Context) -> str:
 async def _correct(learners: Learners, ctx: Context, done: bool) -> None:
     m, inc = ctx.m, ctx.incoming
     if not ctx.in_group:
-        ctx.say(m._("/mark and /unmark work in a group, for its admins.") + "\n" + _how_to_correct(ctx))
+        ctx.refuse(m._("/mark and /unmark work in a group, for its admins.") + "\n" + _how_to_correct(ctx))
         return
     if inc.target_user_id is None:
         if inc.member_option:
-            ctx.say(_how_to_correct(ctx))
+            ctx.refuse(_how_to_correct(ctx))
         else:
-            ctx.say(m._("Reply to a message of the member you mean, with /mark DAY or /unmark DAY (DAY: plan day)."))
+            ctx.refuse(m._("Reply to a message of the member you mean, with /mark DAY or /unmark DAY (DAY: plan day)."))
         return
     day = parse_number(ctx.args)
     if ctx.args and day is None:
-        ctx.say(m._("“{word}” is not a plan day; use its number, for example 12.", word=ctx.args[:40]) + "\n"
+        ctx.refuse(m._("“{word}” is not a plan day; use its number, for example 12.", word=ctx.args[:40]) + "\n"
                 + _how_to_correct(ctx))  # fmt: skip
         return
     member = (inc.target_user_id, inc.target_user_name or inc.target_user_id)
     outcome, day_done = await Groups(learners).correct(inc.address, (inc.user_id, inc.user_name), member, day, done)
     if outcome is CorrectOutcome.NOT_SUBSCRIBED:
-        ctx.say(m._("This chat is not subscribed yet. An admin can /subscribe."))
+        ctx.refuse(m._("This chat is not subscribed yet. An admin can /subscribe."))
     elif outcome is CorrectOutcome.BAD_DAY:
-        ctx.say(m._("Day {day} is not a day this group has reached.", day=day_done))
+        ctx.refuse(m._("Day {day} is not a day this group has reached.", day=day_done))
     elif outcome is CorrectOutcome.UNCHANGED:
-        ctx.say(m._("Nothing to change: that is already {member}'s record for day {day}.", member=member[1],
+        ctx.refuse(m._("Nothing to change: that is already {member}'s record for day {day}.", member=member[1],
                     day=day_done))  # fmt: skip
     elif done:
         ctx.say(m._("✅ Marked day {day} done for {member}. /members shows the record.", day=day_done,
@@ -118,7 +118,7 @@ async def unmark(learners: Learners, ctx: Context) -> None:
 
 async def pause(learners: Learners, ctx: Context) -> None:
     if not (ctx.sub and ctx.sub.active):
-        ctx.say(ctx.m._("The daily topic is not running here. /resume or /subscribe starts it."))
+        ctx.refuse(ctx.m._("The daily topic is not running here. /resume or /subscribe starts it."))
         return
     inc = ctx.incoming
     await learners.update(inc.address, inc.kind, ctx.m.language, active=False, paused=True)
@@ -127,7 +127,7 @@ async def pause(learners: Learners, ctx: Context) -> None:
 
 async def resume(learners: Learners, ctx: Context) -> None:
     if ctx.sub and ctx.sub.active:
-        ctx.say(ctx.m._("The daily topic is already running here."))
+        ctx.refuse(ctx.m._("The daily topic is already running here."))
         return
     await subscribe(learners, ctx)
 

@@ -25,7 +25,7 @@ def admin_only(handler: Handler) -> Handler:
 
     async def guarded(learners: Learners, ctx: Context) -> None:
         if not await ctx.is_admin():
-            ctx.say(ctx.m._("Only this group's admins can change its subscription and settings."), private=True)
+            ctx.refuse(ctx.m._("Only this group's admins can change its subscription and settings."))
             return
         await handler(learners, ctx)
 
@@ -149,7 +149,7 @@ def _changes(m: Messages, before: Subscription | None, after: Subscription) -> l
 
 async def unsubscribe(learners: Learners, ctx: Context) -> None:
     if not (ctx.sub and ctx.sub.active):
-        ctx.say(ctx.m._("You are not subscribed. /subscribe starts the daily topic."))
+        ctx.refuse(ctx.m._("You are not subscribed. /subscribe starts the daily topic."))
         return
     inc = ctx.incoming
     await learners.update(inc.address, inc.kind, ctx.m.language, active=False)
@@ -163,7 +163,7 @@ async def unsubscribe(learners: Learners, ctx: Context) -> None:
 
 async def set_time(learners: Learners, ctx: Context) -> None:
     if not ctx.args:
-        ctx.say(ctx.m._("Usage: /time HH:MM, for example /time 08:30"))
+        ctx.refuse(ctx.m._("Usage: /time HH:MM, for example /time 08:30"))
         return
     at = parse_time(ctx.args)
     if at is None:
@@ -176,7 +176,7 @@ async def set_time(learners: Learners, ctx: Context) -> None:
 
 async def set_zone(learners: Learners, ctx: Context) -> None:
     if not ctx.args:
-        ctx.say(ctx.m._("Usage: /timezone Area/City, for example /timezone Asia/Shanghai"))
+        ctx.refuse(ctx.m._("Usage: /timezone Area/City, for example /timezone Asia/Shanghai"))
         return
     zone = parse_zone(ctx.args)
     if zone is None:
@@ -191,7 +191,7 @@ async def set_zone(learners: Learners, ctx: Context) -> None:
 async def set_language(learners: Learners, ctx: Context) -> None:
     language = parse_language(ctx.args)
     if language is None:
-        ctx.say(ctx.m._("Usage: /lang zh or /lang en"))
+        ctx.refuse(ctx.m._("Usage: /lang zh or /lang en"))
         return
     inc = ctx.incoming
     await learners.update(inc.address, inc.kind, ctx.m.language, new_language=language)
@@ -230,7 +230,7 @@ async def week(learners: Learners, ctx: Context) -> None:
 async def done(learners: Learners, ctx: Context) -> None:
     m, inc = ctx.m, ctx.incoming
     if len(ctx.args) > MAX_NOTE:
-        ctx.say(
+        ctx.refuse(
             m._(
                 "That note is {n} characters long; notes can be up to {max}. Nothing was recorded.",
                 n=len(ctx.args),
@@ -240,7 +240,7 @@ async def done(learners: Learners, ctx: Context) -> None:
         return
     result = await learners.done(ctx.sub, inc.user_id, inc.user_name, None, ctx.args, sent_at=inc.sent_at)
     if result.outcome is DoneOutcome.NOT_SUBSCRIBED:
-        ctx.say(m._("Subscribe first: /subscribe 08:30 Asia/Shanghai (your time and zone)."))
+        ctx.refuse(m._("Subscribe first: /subscribe 08:30 Asia/Shanghai (your time and zone)."))
         return
     assert result.progress is not None
     title = learners.curriculum.topic(result.plan_day, m.language).day.title

@@ -29,7 +29,7 @@ from tests.adapters.discord_support import (
     subscription,
 )
 from tests.adapters.discord_support import ask as ask_as
-from tests.fakes.discord_payloads import DEFAULT_EVERYONE, EPHEMERAL, MANAGE_CHANNELS, MANAGE_GUILD
+from tests.fakes.discord_payloads import DEFAULT_EVERYONE, EPHEMERAL, MANAGE_CHANNELS, MANAGE_GUILD, command_denial
 from tests.fakes.discord_server import FakeDiscord, FakeInteraction
 
 ADA = 700000000000000001  # learns alone, in her DM
@@ -56,7 +56,7 @@ def _guilds(server: FakeDiscord) -> None:
         CRAMPED,
         "Cramped",
         channels=[(CRAMPED_CHANNEL, "no-embeds")],
-        members=[(ALICE, "Alice", MANAGE_GUILD)],
+        members=[(ALICE, "Alice", MANAGE_CHANNELS)],
         everyone_permissions=DEFAULT_EVERYONE & ~EMBED_LINKS,
         bot_permissions=DEFAULT_EVERYONE & ~EMBED_LINKS,
     )
@@ -94,7 +94,8 @@ async def test_commands_are_synced_typed_described_and_only_guilds_intent_is_ask
 async def test_zone_autocomplete_offers_iana_names(discord_bot: DiscordAdapter, dc: FakeDiscord) -> None:
     typed = await dc.autocomplete("timezone", "zone", "asia/sha", user_id=ADA)
     assert [c["value"] for c in (await typed.response())["data"]["choices"]] == ["Asia/Shanghai"]
-    city = await dc.autocomplete("subscribe", "zone", "london", options={"time": "08:00"}, user_id=BO, guild_id=GUILD)
+    city = await dc.autocomplete("subscribe", "zone", "london", options={"time": "08:00"}, user_id=ALICE,
+                                 guild_id=GUILD)  # fmt: skip
     assert "Europe/London" in [c["value"] for c in (await city.response())["data"]["choices"]]
     empty = await dc.autocomplete("subscribe", "zone", "", user_id=ADA)
     assert 0 < len((await empty.response())["data"]["choices"]) <= 25
@@ -151,6 +152,9 @@ async def test_start_button_subscribes_and_week_button_answers(discord_bot: Disc
 async def test_channel_from_refusal_to_push_and_done_by_button_and_by_command(
     app: App, discord_bot: DiscordAdapter, dc: FakeDiscord
 ) -> None:
+    with pytest.raises(PermissionError):  # a member does not even see /subscribe in a server's menu
+        await ask(dc, "subscribe", {"time": "20:00"}, user_id=BO, channel_id=GENERAL)
+    dc.allow_command(GUILD, "subscribe")  # the server's admins show it to everyone; the bot still refuses
     refused = await ask(dc, "subscribe", {"time": "20:00"}, user_id=BO, channel_id=GENERAL)
     assert "Only this group's admins" in await content(refused) and await ephemeral(refused)
     assert await app.learners.chat(Address("discord", str(GENERAL))) is None
@@ -186,19 +190,42 @@ async def test_channel_from_refusal_to_push_and_done_by_button_and_by_command(
     assert "Bo" in await content(board) and "Alice" in await content(board) and not await ephemeral(board)
 
 
-async def test_manage_server_or_channels_may_change_a_channel_and_others_are_refused(
+async def test_admin_commands_show_to_channel_managers_and_refuse_others_the_server_shows_them_to(
     app: App, discord_bot: DiscordAdapter, dc: FakeDiscord
 ) -> None:
-    await ask(dc, "subscribe", {"time": "20:00"}, user_id=CY, channel_id=LOUNGE)  # Manage Server is enough
+    with pytest.raises(PermissionError):  # Manage Server alone does not show the admins' commands...
+        await ask(dc, "subscribe", {"time": "20:00"}, user_id=CY, channel_id=LOUNGE)
+    dc.allow_command(GUILD, "subscribe", CY)  # ...but once the server shows /subscribe to Cy, it is enough
+    await ask(dc, "subscribe", {"time": "20:00"}, user_id=CY, channel_id=LOUNGE)
     assert (await subscription(app, LOUNGE)).active
-    for name, options in (("time", {"time": "06:00"}), ("lang", {"language": "zh"}), ("unsubscribe", None),
-                          ("pause", None), ("forget", None)):  # fmt: skip
+    changes = (("time", {"time": "06:00"}), ("lang", {"language": "zh"}), ("unsubscribe", None), ("pause", None))
+    for name, options in changes:
+        with pytest.raises(PermissionError):
+            await ask(dc, name, options, user_id=BO, channel_id=LOUNGE)
+    for name, options in (*changes, ("forget", None)):
+        dc.allow_command(GUILD, name)  # shown to everyone by the server's admins (members always see /forget)
         refused = await ask(dc, name, options, user_id=BO, channel_id=LOUNGE)
         assert "Only this group's admins" in await content(refused) and await ephemeral(refused), name
     sub = await subscription(app, LOUNGE)
     assert sub.active and sub.local_time.hour == 20 and sub.language == "en"
     changed = await ask(dc, "time", {"time": "06:00"}, user_id=ALICE, channel_id=LOUNGE)
     assert "06:00" in await content(changed) and not await ephemeral(changed)
+
+
+async def test_a_members_menu_holds_only_what_members_may_use(discord_bot: DiscordAdapter, dc: FakeDiscord) -> None:
+    def menu(user: int) -> set[str]:
+        """The commands Discord shows this member in the server (the fake decides as Discord does)."""
+        return {c["name"] for c in dc.commands if command_denial(c, dc.guilds[GUILD], user) is None}
+
+    admins = {"subscribe", "unsubscribe", "time", "timezone", "lang", "pause", "resume", "members", "mark", "unmark"}
+    assert menu(BO) & admins == set() and {"done", "leaderboard", "forget", "streak"} <= menu(BO)
+    assert admins <= menu(ALICE)
+    synced = {c["name"]: c.get("default_member_permissions") for c in dc.commands}
+    assert {name for name, perms in synced.items() if perms is not None} == admins
+    assert all(synced[name] == str(MANAGE_CHANNELS) for name in admins)
+    # In a DM everyone is their own admin, and the same commands are there.
+    dm = await ask(dc, "subscribe", {"time": "07:00"}, user_id=BO)
+    assert "Subscribed" in await content(dm)
 
 
 async def test_subscribing_a_channel_the_bot_cannot_post_in_is_explained(
@@ -335,6 +362,9 @@ async def test_an_admin_marks_a_members_day_by_choosing_the_member(
     resolved = chosen(dc, GUILD, ALICE, BO)
     marked = await ask(dc, "mark", {"member": str(BO), "day": 1}, user_id=ALICE, channel_id=GENERAL, resolved=resolved)
     assert "Marked day 1 done for Bo" in await content(marked)
+    with pytest.raises(PermissionError):  # not in a member's menu
+        await ask(dc, "mark", {"member": str(ALICE)}, user_id=BO, channel_id=GENERAL, resolved=resolved)
+    dc.allow_command(GUILD, "mark")
     refused = await ask(dc, "mark", {"member": str(ALICE)}, user_id=BO, channel_id=GENERAL, resolved=resolved)
     assert "Only this group's admins" in await content(refused) and await ephemeral(refused)
     members = await ask(dc, "members", user_id=ALICE, channel_id=GENERAL)
@@ -367,3 +397,15 @@ def test_rest_base_accepts_a_root_or_a_full_api_url() -> None:
     assert rest_base("https://discord.com") == "https://discord.com/api/v10"
     assert rest_base("http://127.0.0.1:8080/") == "http://127.0.0.1:8080/api/v10"
     assert rest_base("http://127.0.0.1:8080/api/v9") == "http://127.0.0.1:8080/api/v9"
+
+
+async def test_an_admins_bad_time_or_zone_in_a_channel_is_answered_to_them_alone(
+    app: App, discord_bot: DiscordAdapter, dc: FakeDiscord
+) -> None:
+    await ask(dc, "subscribe", {"time": "20:00"}, user_id=ALICE, channel_id=GENERAL)
+    for name, options, said in (("time", {"time": "25:99"}, "is not a time of day"),
+                                ("timezone", {"zone": "Mars/Base"}, "is not a time zone"),
+                                ("subscribe", {"time": "8am"}, "is not a time of day")):  # fmt: skip
+        answer = await ask(dc, name, options, user_id=ALICE, channel_id=GENERAL)
+        assert said in await content(answer) and await ephemeral(answer), name
+    assert (await subscription(app, GENERAL)).local_time.hour == 20

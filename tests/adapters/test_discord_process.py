@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from tests.fakes.discord_payloads import MANAGE_CHANNELS
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.telegram_server import FakeTelegram
 
@@ -21,7 +22,7 @@ GUILD, CHANNEL, ADMIN = 900000000000000001, 910000000000000001, 9200000000000000
 async def test_run_serves_telegram_and_discord_in_one_process(tmp_path: Path) -> None:
     log_path = tmp_path / "studybot.log"
     async with FakeTelegram(token=TELEGRAM_TOKEN) as tg, FakeDiscord(token=DISCORD_TOKEN) as dc:
-        dc.add_guild(GUILD, "Study Hall", channels=[(CHANNEL, "general")], members=[(ADMIN, "Alice", 0x20)])
+        dc.add_guild(GUILD, "Study Hall", channels=[(CHANNEL, "general")], members=[(ADMIN, "Alice", MANAGE_CHANNELS)])
         env = {k: v for k, v in os.environ.items() if not k.startswith("STUDYBOT_")}
         env.update(
             STUDYBOT_TELEGRAM_TOKEN=TELEGRAM_TOKEN,

@@ -314,3 +314,18 @@ async def test_a_members_subscribe_button_in_a_group_is_refused_without_a_succes
     assert any("Only this group's admins" in text_of(r) for r in answer.replies)
     gateway.admins.add(("-1", "1"))
     assert "Subscribed" in (await member(app, "-1", "1", "Admin").press("subscribe")).toast
+
+
+async def test_every_refusal_and_answer_to_bad_input_is_for_the_asker_alone(app: App, clock: ManualClock) -> None:
+    """Platforms that can show a message to one member (Discord) show these only to whoever typed them."""
+    await group_with_admin(app)
+    admin, ada = member(app, "-1", "1", "Admin"), member(app, "-1", "2", "Ada")
+    bad = [(admin, ["/time 25:99", "/time", "/timezone Mars/Base", "/timezone", "/lang klingon", "/subscribe 8am",
+                    "/subscribe 07:00 UTC+5:31", "/resume", "/mark", "/mark 3", "/frobnicate", "/forget everything"]),
+           (ada, ["/time 09:00", "/pause", "/members", "/done " + "x" * 600, "/forget"])]  # fmt: skip
+    for chat, texts in bad:
+        for text in texts:
+            replies = await chat.send(text)
+            assert replies and all(r.private for r in replies), (text, replies)
+    await admin.say("/pause")
+    assert all(r.private for r in await admin.send("/pause"))

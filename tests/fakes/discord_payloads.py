@@ -219,6 +219,8 @@ class FakeGuild:
     threads: dict[int, JSON] = field(default_factory=dict)
     # False once the bot was kicked: its channels refuse the bot's requests, and IDENTIFY leaves the guild out.
     bot_present: bool = True
+    # Server Settings > Integrations: command name -> {user, role or the guild's id (@everyone) -> allowed}.
+    command_overrides: dict[str, dict[int, bool]] = field(default_factory=dict)
 
     def grant(self, user_id: int, permissions: int) -> None:
         """Give a member a new role with these permissions, as a server admin would."""
@@ -638,6 +640,9 @@ def command_denial(command: JSON, guild: FakeGuild | None, user_id: int) -> str 
         guild is None and command.get("dm_permission") is False
     ):
         return f"/{command['name']} is not available in {'guilds' if guild else 'DMs'}"
+    override = _override(command["name"], guild, user_id) if guild is not None else None
+    if override is not None:
+        return None if override else f"the server's admins turned /{command['name']} off for user {user_id}"
     required = command.get("default_member_permissions")
     if guild is not None and required is not None:
         have = guild.permissions_of(user_id)
@@ -645,3 +650,15 @@ def command_denial(command: JSON, guild: FakeGuild | None, user_id: int) -> str 
         if have != ALL_PERMISSIONS and (int(required) == 0 or have & int(required) != int(required)):
             return f"user {user_id} lacks default_member_permissions {required} for /{command['name']}"
     return None
+
+
+def _override(name: str, guild: FakeGuild, user_id: int) -> bool | None:
+    """A server admin's setting for this command and user: by user, else by role, else for @everyone."""
+    overrides = guild.command_overrides.get(name, {})
+    member = guild.members.get(user_id)
+    roles = [overrides[r] for r in (member.role_ids if member else []) if r in overrides]
+    if user_id in overrides:
+        return overrides[user_id]
+    if roles:
+        return any(roles)
+    return overrides.get(guild.id)

@@ -734,6 +734,12 @@ class FakeDiscord:
             return 204, None
         return 200, message.payload
 
+    def allow_command(self, guild_id: int, name: str, target_id: int | None = None, allowed: bool = True) -> None:
+        """A server admin sets who may use a command (Server Settings > Integrations): a user, a role, or
+        everyone (no target); it overrides the command's default_member_permissions."""
+        guild = self.guilds[guild_id]
+        guild.command_overrides.setdefault(name, {})[guild_id if target_id is None else target_id] = allowed
+
     # -- injecting interactions ------------------------------------------------------------
 
     async def slash_command(

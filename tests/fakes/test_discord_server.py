@@ -213,6 +213,21 @@ async def test_permissions_and_locale_reach_discord_py(dc: FakeDiscord) -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_server_admin_may_show_a_command_to_those_its_default_permissions_hide(dc: FakeDiscord) -> None:
+    bot = Bot()
+    async with dc.running(bot):
+        await bot.tree.sync()
+        with pytest.raises(PermissionError):
+            await dc.slash_command("config", user_id=STUDENT, guild_id=GUILD_ID)
+        dc.allow_command(GUILD_ID, "config", STUDENT)
+        assert (await dc.slash_command("config", user_id=STUDENT, guild_id=GUILD_ID)).payload["member"]
+        dc.allow_command(GUILD_ID, "config", ADMIN, allowed=False)  # a user's own setting beats @everyone's
+        dc.allow_command(GUILD_ID, "config")
+        with pytest.raises(PermissionError):
+            await dc.slash_command("config", user_id=ADMIN, guild_id=GUILD_ID)
+
+
+@pytest.mark.asyncio
 async def test_a_kicked_bot_loses_the_guild_and_its_channels_until_invited_back(dc: FakeDiscord) -> None:
     bot = Bot()
     removed, joined, ready = asyncio.Event(), asyncio.Event(), asyncio.Event()

@@ -14,7 +14,7 @@ from bot.adapters.discord.format import clip
 from bot.adapters.discord.inbound import DiscordInbound
 from bot.core.handlers import MAX_NOTE
 from bot.core.i18n import DEFAULT_LANGUAGE, language_from_hint, messages
-from bot.core.menu import COMMANDS, N_
+from bot.core.menu import ADMIN_ONLY, COMMANDS, N_
 
 DESCRIPTION_LIMIT = 100
 Callback = Callable[Concatenate[discord.Interaction, ...], Coroutine[Any, Any, None]]
@@ -24,6 +24,10 @@ DISCORD_DESCRIPTIONS = {
     "mark": N_("Admins: mark a member's day done"),
     "unmark": N_("Admins: undo a day marked for a member"),
 }
+# Who sees the admins' commands in a server: those with Manage Channels (and Administrator, who has every right).
+# Discord requires every bit it is given, so it cannot also say "or Manage Server"; a server's admins can show the
+# commands to other roles in Server Settings > Integrations, and the bot still accepts Manage Server.
+CHANNEL_ADMINS = discord.Permissions(manage_channels=True)
 # About a server's members; a DM has nobody else in it.
 SERVER_ONLY = frozenset({"leaderboard", "members", "mark", "unmark"})
 # Explicit False: an unset context would be filled in from the tree's defaults, which include DMs.
@@ -67,6 +71,9 @@ def install(tree: app_commands.CommandTree[Any], inbound: DiscordInbound) -> Non
             callback=callback,
             allowed_contexts=SERVER if name in SERVER_ONLY else None,
         )
+        if name in ADMIN_ONLY:
+            # In a server, shown only to those who may use it (Discord ignores this in DMs, where everyone may).
+            command.default_permissions = CHANNEL_ADMINS
         tree.add_command(command)
 
 
