@@ -160,7 +160,10 @@ def migrate() -> None:
 def curriculum_validate(
     file: Annotated[Path | None, typer.Argument(help="a plan file (default: the configured plan files)")] = None,
 ) -> None:
-    """Check plan files against the schema; problems are named by file, week and day."""
+    """Check plan files against the schema; problems are named by file, week and day, and so are days too long
+    for one message (warnings: the bot trims those cards)."""
+    from bot.plan_check import card_warnings  # the platforms' limits: imports their libraries, only here
+
     paths = [file] if file else _settings().plan_files
     failed = False
     for path in paths:
@@ -174,6 +177,8 @@ def curriculum_validate(
             continue
         days = len(plan.weeks) * DAYS_PER_WEEK
         typer.echo(f"✓ {path}: {plan.language}, {len(plan.stages)} stages, {len(plan.weeks)} weeks, {days} days")
+        for warning in card_warnings(plan):
+            typer.echo(f"  ! {warning}")
     if failed:
         raise typer.Exit(1)
 

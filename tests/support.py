@@ -82,3 +82,13 @@ class Chat:
 def only_text(replies: list[Reply]) -> str:
     assert all(isinstance(r, TextReply) for r in replies), replies
     return "\n".join(text_of(r) for r in replies)
+
+
+def long_plan() -> dict[str, object]:
+    """A valid one-week plan whose day 5 is as long as the schema allows: too long for one message."""
+    day = {"title": "T" * 120, "points": ["p" * 300] * 5, "practice": "x" * 600,
+           "resources": [{"title": "r" * 200, "url": f"https://example.com/{'u' * 120}"}] * 6}  # fmt: skip
+    days = [{"day": n, "title": f"Day {n}", "points": ["one", "two"], "practice": "do it"} for n in range(1, 8)]
+    days[4] = {"day": 5, **day}
+    return {"language": "en", "title": "Long", "stages": [{"stage": 1, "title": "S", "goal": "G"}],
+            "weeks": [{"week": 1, "stage": 1, "title": "W" * 120, "goal": "G", "days": days}]}  # fmt: skip

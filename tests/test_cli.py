@@ -96,3 +96,19 @@ def test_demo_runs_in_a_terminal_session(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Day 1/140" in result.stdout and "Day 2/140" in result.stdout and "Streak: 1 day" in result.stdout
     assert not list(tmp_path.iterdir())  # the demo leaves no database behind
+
+
+def test_validate_warns_about_each_day_too_long_for_one_message(tmp_path: Path) -> None:
+    import yaml
+
+    from tests.support import long_plan
+
+    plan = tmp_path / "long.yaml"
+    plan.write_text(yaml.safe_dump(long_plan(), allow_unicode=True), encoding="utf-8")
+    result = studybot("curriculum", "validate", str(plan))
+    assert result.returncode == 0, result.stderr  # a warning, not an error: the bot trims the card
+    warnings = [line for line in result.stdout.splitlines() if line.startswith("  ! ")]
+    assert warnings and all(line.startswith("  ! week 1, day 5: ") for line in warnings)
+    assert any("longer than a Telegram message (4,096)" in line for line in warnings)
+    assert any("'What to learn' is" in line and "Discord" in line for line in warnings)
+    assert "day 4" not in result.stdout

@@ -6,10 +6,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.telegram.format import card_html
 from bot.bootstrap import App
+from bot.core import render
 from bot.core.clock import ManualClock
+from bot.core.fitting import utf16_len
+from bot.core.i18n import messages
+from bot.core.replies import Section, TopicCard
+from curriculum.loader import Curriculum
+from curriculum.schema import Plan
+from tests.fakes.telegram_html import parse_html
 from tests.fakes.telegram_server import Call, FakeTelegram
+from tests.support import long_plan
 
 ADA = 4242
 GROUP = -100777
@@ -212,3 +224,29 @@ async def test_the_record_of_handled_updates_is_bounded() -> None:
     seen = SeenUpdates(remember=3)
     assert [await seen.first(n) for n in (1, 2, 1, 3, 4)] == [True, True, False, True, True]
     assert await seen.first(1)  # the oldest was let go, so memory stays flat
+
+
+async def test_a_day_longer_than_a_message_arrives_trimmed_by_section(
+    telegram: TelegramAdapter, tg: FakeTelegram
+) -> None:
+    curriculum = Curriculum({"en": Plan.model_validate(long_plan())})
+    card = render.topic_card(messages("en"), curriculum.topic(5, "en"))
+    assert len(card.plain_text()) > 4096
+    await telegram.gateway.send(str(ADA), card)
+    sent = await tg.wait_for_call("sendMessage", chat_id=ADA)
+    shown = parse_html(text_of(sent))  # the strict fake took it: valid HTML, at most 4,096 units
+    assert len(shown) <= 4096
+    assert shown.startswith("📅 Day 5/7") and "T" * 120 in shown and shown.endswith(card.footer)
+    assert "…" in shown and buttons(sent) == ["done:5", "week"]
+    assert "What to learn" in shown and shown.count("p" * 300) == 5  # the first sections stay whole
+
+
+MARKUP_LIKE = st.lists(st.sampled_from([*"ab &<>;#x/\"'😀中", "&amp;", "<b>", "</i>"]), max_size=300).map("".join)
+
+
+@settings(max_examples=80, deadline=None)
+@given(lines=st.lists(MARKUP_LIKE, min_size=1, max_size=30), footer=MARKUP_LIKE)
+def test_any_card_becomes_html_telegram_parses_within_its_limit(lines: list[str], footer: str) -> None:
+    card = TopicCard(1, "📅 Day 1 & <one>", "📘 <b>not bold</b>", (Section("What & how", tuple(lines)),), footer or "x")
+    shown = parse_html(card_html(card))
+    assert utf16_len(shown) <= 4096 and shown.startswith("📅 Day 1 & <one>")
