@@ -211,7 +211,7 @@ async def test_only_group_admins_change_the_group(app: App) -> None:
     from tests.support import RecordingGateway
 
     gateway = RecordingGateway()
-    app.gateways["test"] = gateway
+    app.gateways.connected(gateway)
     member = Chat(app, chat_id="-9", user_id="1", kind=ChatKind.GROUP)
     admin = Chat(app, chat_id="-9", user_id="2", kind=ChatKind.GROUP)
     gateway.admins.add(("-9", "2"))

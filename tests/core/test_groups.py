@@ -23,7 +23,7 @@ async def group_with_admin(app: App, group: str = "-1", admin: str = "1") -> Rec
     gateway = app.gateways.get("test")
     if not isinstance(gateway, RecordingGateway):
         gateway = RecordingGateway()
-        app.gateways["test"] = gateway
+        app.gateways.connected(gateway)
     gateway.admins.add((group, admin))
     reply = await member(app, group, admin, "Admin").say("/subscribe 08:00 UTC")
     assert "Subscribed" in reply and "on its way" in reply  # a group's topic comes as a push, not a reply
@@ -111,7 +111,7 @@ async def test_admin_corrects_a_members_day_and_members_shows_the_trail(app: App
 
 async def test_weekly_summary_reaches_the_group_once_at_its_week_boundary(app: App, clock: ManualClock) -> None:
     gateway = RecordingGateway()
-    app.gateways["test"] = gateway
+    app.gateways.connected(gateway)
     gateway.admins.add(("-1", "1"))
     await member(app, "-1", "1", "Admin").say("/subscribe 09:00 Asia/Tokyo")  # 09:00 JST = 00:00 UTC
     ada = member(app, "-1", "2", "Ada")
@@ -222,7 +222,7 @@ async def test_a_member_who_studies_only_in_groups_has_a_streak_in_their_dm(app:
 
 async def test_a_members_subscribe_button_in_a_group_is_refused_without_a_success_toast(app: App) -> None:
     gateway = RecordingGateway()
-    app.gateways["test"] = gateway
+    app.gateways.connected(gateway)
     answer = await member(app, "-1", "2", "Bo").press("subscribe")
     assert "Subscribed" not in answer.toast
     assert any("Only this group's admins" in text_of(r) for r in answer.replies)

@@ -22,7 +22,7 @@ from bot.adapters.telegram.gateway import PLATFORM, TelegramGateway
 from bot.core.commands import Commands
 from bot.core.events import Incoming, Press
 from bot.core.model import Address, ChatKind
-from bot.core.ports import ChatMoved, ChatUnreachable, SendUncertain, TemporaryFailure
+from bot.core.ports import CannotPost, ChatMoved, ChatUnreachable, SendUncertain, TemporaryFailure
 from bot.core.replies import Reply, TextReply
 
 log = logging.getLogger(__name__)
@@ -60,12 +60,19 @@ class TelegramInbound:
         application.add_handler(ChatMemberHandler(self.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
         application.add_error_handler(self.on_error)
 
-    async def reply(self, chat_id: int, replies: list[Reply] | tuple[Reply, ...]) -> None:
-        for reply in replies:
+    async def reply(
+        self, chat_id: int, replies: list[Reply] | tuple[Reply, ...], *, user_id: int | None = None
+    ) -> None:
+        for n, reply in enumerate(replies):
             try:
                 await self.gateway.send(str(chat_id), reply)
             except ChatUnreachable:
                 await self.learners.store.deactivate(Address(PLATFORM, str(chat_id)), self.learners.clock.now())
+                return
+            except CannotPost:
+                # Muted in the group: what was meant for the asker alone (how to unmute the bot) reaches their DM.
+                if user_id is not None and user_id != chat_id:
+                    await self.reply(user_id, [r for r in replies[n:] if isinstance(r, TextReply) and r.private])
                 return
             except (ChatMoved, TemporaryFailure, SendUncertain) as exc:
                 log.warning("reply to %s not sent: %s", chat_id, exc)
@@ -98,7 +105,7 @@ class TelegramInbound:
             target_user_id=str(replied.id) if replied and not replied.is_bot else None,
             target_user_name=replied.first_name if replied else "",
         )
-        await self.reply(chat.id, await self.commands.handle(incoming))
+        await self.reply(chat.id, await self.commands.handle(incoming), user_id=user.id)
 
     async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query, chat = update.callback_query, update.effective_chat
