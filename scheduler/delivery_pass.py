@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from bot.core.model import Claim, Delivery, DeliveryKind, Subscription, Wanted
 from bot.core.ports import Lease
-from scheduler.journal import SendJournal
+from scheduler.journal import SendJournal, first_line, patiently
 from scheduler.planning import Rules, Tally, plan
 from scheduler.policy import PassReport
 from scheduler.sending import Retries, Sender
@@ -46,6 +46,7 @@ class DeliveryPass:
             engine.store, engine.gateways, engine.curriculum, engine.cards, self.journal, retries, now, engine.stopping
         )
         self.tally = Tally()
+        self._planned = Tally()  # of the claim being made: counted once its transaction commits
         self.report = PassReport()
         self.waiting: deque[Claim] = deque()
         self.exhausted = False
@@ -103,28 +104,35 @@ class DeliveryPass:
         async with self._claiming:
             if self.exhausted or self.stopping() or len(self.waiting) >= self.policy.concurrency:
                 return
-            found_before = self.tally.due
+            patience, batch, platforms = self.policy.outage_patience.total_seconds(), self.policy.batch, self.platforms
+            self._planned = Tally()
             try:
-                due, created = await self.ledger.claim_due(
-                    self.now, self.policy.batch, self.platforms, self._plan, self._lease()
+                # A claim is one transaction: tried again whole while the database is unreachable.
+                due, created = await patiently(
+                    lambda: self.ledger.claim_due(self.now, batch, platforms, self._plan, self._lease()), patience
                 )
-                owed = await self.ledger.claim_owed(self.now, self.policy.batch, self.platforms, self._lease())
+                owed = await patiently(
+                    lambda: self.ledger.claim_owed(self.now, batch, platforms, self._lease()), patience
+                )
             except Exception as exc:
-                # The database is unreachable: send what is queued (the journal waits for it) and claim no more.
-                log.warning("claiming deliveries failed: %s", exc)
-                self.report.claim_error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                # Unreachable for too long: send what is queued and claim no more; the next pass takes over.
+                self.report.claim_error = first_line(exc)
                 self.exhausted = True
                 return
+            self.tally.due += self._planned.due
+            self.tally.skipped += self._planned.skipped
+            self.tally.finished += self._planned.finished
             claims = _claims(due, created) + owed
             # Done when nothing was due any more: a batch of only late (skipped) or finished subscriptions leaves
             # more to look at.
-            if not claims and self.tally.due == found_before:
+            if not claims and not due:
                 self.exhausted = True
             self.report.claimed += len(claims)
             self.waiting.extend(claims)
 
     def _plan(self, due: list[Subscription]) -> list[Wanted]:
-        return plan(due, self.now, self.rules, self.tally)
+        self._planned = Tally()
+        return plan(due, self.now, self.rules, self._planned)
 
     def _lease(self) -> Lease:
         # The pass's own timeline: it starts at `now` (which may be given) and runs as the clock runs.

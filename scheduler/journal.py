@@ -13,12 +13,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from bot.core.model import SendOutcome
 from bot.core.ports import DeliveryLedger
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class ClaimLost(Exception):
@@ -46,8 +49,7 @@ class SendJournal:
             raise ClaimLost("the pass was abandoned")
         mark = (delivery_id, asyncio.get_running_loop().create_future())
         self._marks.append(mark)
-        if self._committer is None:
-            self._committer = asyncio.create_task(self._commit_while_marked())
+        self._commit_soon()
         try:
             await mark[1]
         except asyncio.CancelledError:
@@ -57,10 +59,18 @@ class SendJournal:
 
     def settled(self, outcome: SendOutcome) -> None:
         self._outcomes.append(outcome)
+        self._commit_soon()
 
     def give_back(self, delivery_id: int) -> None:
         """Hand an unsent claim back, for any pass to send at once."""
         self._give_back.append(delivery_id)
+        self._commit_soon()
+
+    def _commit_soon(self) -> None:
+        # Outcomes are written promptly too: one that waited for the next mark could be lost to a crash, and a
+        # push that went out would then count as unknown.
+        if self._committer is None and not self._abandoned:
+            self._committer = asyncio.create_task(self._commit_while_pending())
 
     async def flush(self) -> None:
         """Write what is still pending; raises what writing it raised, once patience ran out."""
@@ -74,9 +84,9 @@ class SendJournal:
         if self._committer is not None:
             self._committer.cancel()
 
-    async def _commit_while_marked(self) -> None:
+    async def _commit_while_pending(self) -> None:
         try:
-            while self._marks:
+            while self._marks or self._outcomes or self._give_back:
                 await self._commit()
         except Exception:
             pass  # handed to the waiting senders; flush() raises it again if it persists
@@ -112,22 +122,34 @@ class SendJournal:
 
     async def _record(self, sending: list[int], outcomes: list[SendOutcome], give_back: list[int]) -> set[int]:
         """One commit, tried again while the database is unreachable, until patience runs out."""
-        deadline = time.monotonic() + self.patience
-        delay = 0.2
-        while True:
-            try:
-                return await self.ledger.record(self.token, sending, outcomes, give_back, self.now)
-            except Exception as exc:
-                if self._gave_up or time.monotonic() + delay > deadline:
-                    if not self._gave_up:
-                        log.error("delivery ledger unreachable for %.0f s; ending this pass: %s", self.patience, exc)
-                    self._gave_up = True
-                    raise
-                log.warning("delivery ledger unreachable, retrying in %.1f s: %s", delay, _first_line(exc))
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        if self._gave_up:
+            return await self.ledger.record(self.token, sending, outcomes, give_back, self.now)
+        try:
+            return await patiently(
+                lambda: self.ledger.record(self.token, sending, outcomes, give_back, self.now), self.patience
+            )
+        except Exception:
+            self._gave_up = True
+            raise
 
 
-def _first_line(exc: BaseException) -> str:
+async def patiently(call: Callable[[], Awaitable[T]], patience: float) -> T:
+    """`call()`, tried again with backoff while it raises (the database is unreachable), for up to `patience`
+    seconds; one log line per attempt, then what the last attempt raised."""
+    deadline = time.monotonic() + patience
+    delay = 0.2
+    while True:
+        try:
+            return await call()
+        except Exception as exc:
+            if time.monotonic() + delay > deadline:
+                log.error("the database stayed unreachable for %.0f s: %s", patience, first_line(exc))
+                raise
+            log.warning("the database is unreachable, trying again in %.1f s: %s", delay, first_line(exc))
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
