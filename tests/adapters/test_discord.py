@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -29,7 +30,14 @@ from tests.adapters.discord_support import (
     subscription,
 )
 from tests.adapters.discord_support import ask as ask_as
-from tests.fakes.discord_payloads import DEFAULT_EVERYONE, EPHEMERAL, MANAGE_CHANNELS, MANAGE_GUILD
+from tests.fakes.discord_payloads import (
+    DEFAULT_EVERYONE,
+    EPHEMERAL,
+    MANAGE_CHANNELS,
+    MANAGE_GUILD,
+    SEND_MESSAGES,
+    VIEW_CHANNEL,
+)
 from tests.fakes.discord_server import FakeDiscord, FakeInteraction
 
 ADA = 700000000000000001  # learns alone, in her DM
@@ -222,6 +230,42 @@ async def test_a_deleted_channel_is_deactivated_not_retried(
     # Once the problem is fixed, an admin subscribing again turns it back on.
     await ask(dc, "subscribe", user_id=ALICE, channel_id=GENERAL)
     assert (await subscription(app, GENERAL)).active
+
+
+@pytest.mark.parametrize("denied", [SEND_MESSAGES, VIEW_CHANNEL], ids=["send-messages", "view-channel"])
+async def test_a_channel_that_took_the_bots_permissions_is_kept_and_its_admins_told(
+    app: App, discord_bot: DiscordAdapter, dc: FakeDiscord, clock: ManualClock, denied: int
+) -> None:
+    await ask(dc, "subscribe", {"time": "20:00"}, user_id=ALICE, channel_id=GENERAL)
+    assert (await app.delivery.run_pass()).sent == 1
+    await dc.deny_bot(GENERAL, denied)  # an admin's channel overwrite; the gateway tells the client
+    await eventually(lambda: _cannot_send(discord_bot))
+    clock.set(datetime(2026, 3, 3, 20, 0, tzinfo=UTC))
+    report = await app.delivery.run_pass()
+    assert report.cannot_post == 1 and report.deactivated == 0 and report.failed == 0
+    sub = await subscription(app, GENERAL)
+    assert sub.active and not sub.unreachable and sub.post_problem == "permissions"
+    answer = await ask(dc, "settings", user_id=ALICE, channel_id=GENERAL)
+    told = await answer.followup()  # after the settings, and for Alice alone
+    assert "View Channel, Send Messages and Embed Links" in told.content and told.flags & EPHEMERAL
+    member = await ask(dc, "streak", user_id=BO, channel_id=GENERAL)
+    await asyncio.sleep(0.2)  # a notice would follow the answer at once
+    assert "could not post" not in await content(member) and member.followups == []
+
+    await dc.deny_bot(GENERAL, 0)
+    clock.set(datetime(2026, 3, 4, 20, 0, tzinfo=UTC))
+    assert (await app.delivery.run_pass()).sent == 1
+    assert len(pushes(dc, GENERAL)) == 2
+    settings = await ask(dc, "settings", user_id=ALICE, channel_id=GENERAL)
+    await asyncio.sleep(0.2)
+    assert "Status: subscribed" in await content(settings) and settings.followups == []
+
+
+async def _cannot_send(adapter: DiscordAdapter) -> bool:
+    channel = adapter.client.get_channel(GENERAL)
+    assert isinstance(channel, discord.TextChannel)
+    perms = channel.permissions_for(channel.guild.me)
+    return not (perms.send_messages and perms.view_channel)
 
 
 async def test_a_user_who_closed_their_dms_is_deactivated(
