@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from pydantic import SecretStr, ValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.bootstrap import bootstrap
 from bot.core.clock import ManualClock, SystemClock
@@ -226,6 +227,11 @@ def _guarded(run: Callable[[], int]) -> int:
         return run()
     except KeyboardInterrupt:
         return 130
+    except (OperationalError, InterfaceError) as exc:
+        # The usual start-up trouble: one line an operator can act on, not a driver's traceback.
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+        logging.getLogger("studybot").critical("the database is unreachable (STUDYBOT_DATABASE_URL): %s", reason)
+        return 1
     except Exception:
         logging.getLogger("studybot").critical("studybot stopped on an unexpected error", exc_info=True)
         return 1

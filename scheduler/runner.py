@@ -71,13 +71,19 @@ class DeliveryRunner:
     async def _tick(self) -> None:
         self._running = asyncio.current_task()
         try:
+            await self._pass()
+        finally:
+            self._running = None
+
+    async def _pass(self) -> None:
+        if not self.engine.gateways.platforms:
+            return  # nothing can be sent yet; a platform that connects wakes the runner
+        try:
             report = await self.engine.run_pass()
         except Exception:
             # The next tick tries again; claims stay safe in the database meanwhile.
             log.exception("delivery pass failed")
             return
-        finally:
-            self._running = None
         self.last_report = report
         if report.claimed or report.skipped or report.claim_error:
             log.info(
