@@ -3,6 +3,7 @@ limit, and maps discord.py's errors to the core's."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -30,6 +31,8 @@ PLATFORM = "discord"
 DM_PREFIX = "dm:"
 # Discord allows 50 requests a second per bot across all routes; leave room for interaction traffic.
 REQUESTS_PER_SECOND = 40.0
+# A send whose ledger mark took longer than this missed its paced slot (see the Telegram adapter's pacing).
+LAPSED_SLOT_SECONDS = 0.5
 UNKNOWN_MESSAGE = 10008
 # Refusals that leave the channel there but the bot unable to post in it (permissions removed, slow mode): keep the
 # subscription, skip the message, tell an admin. 50007 (a user's closed DMs) means gone, like a block.
@@ -129,7 +132,11 @@ class DiscordGateway:
         after our pacing, just before the call (discord.py's own bucket waits, rare under that pacing, follow)."""
         channel = await self._mapped(self._ready_channel(chat_id), chat_id)
         if on_wire is not None:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
             await on_wire()
+            if loop.time() - started > LAPSED_SLOT_SECONDS:
+                await self._pace()  # the paced slot has passed (the database was slow): take a fresh one
         return await self._mapped(action(channel), chat_id)
 
     async def _ready_channel(self, chat_id: str) -> Messageable:
