@@ -4,7 +4,6 @@ platform's adapter for the role a process plays (sending only, or sending and re
 from __future__ import annotations
 
 import asyncio
-import sys
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -21,11 +20,6 @@ from bot.store.store import SqlStore
 from curriculum.loader import Curriculum, load_curriculum
 from scheduler.delivery import DeliveryEngine, DeliveryPolicy
 from scheduler.live import LiveBoard
-
-# aiosqlite runs every statement on its own thread, which needs the GIL to hand each result back; under the
-# default 5 ms switch interval a busy event loop made each such hop wait up to 5 ms (measured: a fan-out went
-# from 170 to ~300 msg/s at 0.2 ms, with SQLite's commits four times faster).
-GIL_SWITCH_SECONDS = 0.0002
 
 
 @dataclass
@@ -58,8 +52,6 @@ def delivery_policy(settings: Settings) -> DeliveryPolicy:
 async def bootstrap(
     settings: Settings, *, clock: Clock | None = None, curriculum: Curriculum | None = None, migrate: bool = True
 ) -> App:
-    if sys.getswitchinterval() > GIL_SWITCH_SECONDS:
-        sys.setswitchinterval(GIL_SWITCH_SECONDS)
     url = settings.database_url.get_secret_value()
     if migrate:
         await asyncio.to_thread(upgrade, url)

@@ -21,6 +21,7 @@ from bot.core.clock import ManualClock, SystemClock
 from bot.core.i18n import messages
 from bot.core.render import topic_card
 from bot.logs import setup_logging
+from bot.process import configure_process
 from bot.settings import Settings
 from bot.store.engine import safe_url, url_secrets
 from bot.store.migrate import upgrade
@@ -238,4 +239,5 @@ def _guarded(run: Callable[[], int]) -> int:
 
 
 def main() -> None:
+    configure_process()
     app()

@@ -19,6 +19,8 @@ from bot.settings import Settings
 from bot.store.migrate import upgrade
 from curriculum.loader import Curriculum, load_curriculum
 
+# What `studybot`'s entry point sets for its process (bot.process); the tests only need PTB's quiet retry_after.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 PG_ADMIN = os.environ.get("STUDYBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 # A Monday, well away from any DST change in the zones the tests use.
 START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ import discord
 import pytest
 from aiolimiter import AsyncLimiter
 
-from bot.adapters.discord import DiscordAdapter, rest_base
+from bot.adapters.discord import DiscordAdapter
 from bot.bootstrap import App
 from bot.core.clock import ManualClock
 from bot.core.handlers import COMMANDS
@@ -405,9 +405,3 @@ async def test_a_deleted_channel_or_a_removed_bot_stops_pushes_and_rejoining_res
     await eventually(lambda: stopped(GENERAL))
     await dc.add_bot_back(GUILD)
     await eventually(lambda: active(GENERAL))
-
-
-def test_rest_base_accepts_a_root_or_a_full_api_url() -> None:
-    assert rest_base("https://discord.com") == "https://discord.com/api/v10"
-    assert rest_base("http://127.0.0.1:8080/") == "http://127.0.0.1:8080/api/v10"
-    assert rest_base("http://127.0.0.1:8080/api/v9") == "http://127.0.0.1:8080/api/v9"

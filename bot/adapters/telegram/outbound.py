@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
-
-# PTB 22 gives RetryAfter.retry_after as a timedelta when asked to (and warns otherwise); we read both.
-os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import ExtBot
