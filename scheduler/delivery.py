@@ -28,7 +28,7 @@ from bot.core.ports import (
 from bot.core.replies import TopicCard
 from curriculum.loader import Curriculum
 from curriculum.schema import DAYS_PER_WEEK
-from scheduler.due import local_date, local_instant, next_due
+from scheduler.due import due_date, local_date, next_due, previous_due
 from scheduler.summary import weekly_summary
 
 log = logging.getLogger(__name__)
@@ -198,18 +198,15 @@ class DeliveryEngine:
         due: datetime | None = sub.next_due_at
         if due is not None and now - due > self.policy.grace:
             # Back after downtime: only the most recent occurrence may still go out, if it is within grace.
-            today = local_date(now, zone)
-            latest = local_instant(today, sub.local_time, zone)
-            if latest > now:
-                latest = local_instant(today - timedelta(days=1), sub.local_time, zone)
+            latest = previous_due(sub.local_time, zone, not_after=now)
             fresh = now - latest <= self.policy.grace
-            newer = sub.last_pushed_date is None or local_date(latest, zone) > sub.last_pushed_date
+            newer = sub.last_pushed_date is None or due_date(latest, sub.local_time, zone) > sub.last_pushed_date
             due = latest if fresh and newer else None
             if due is None:
                 report.skipped += 1
         push: tuple[date, int] | None = None
         if due is not None:
-            day = local_date(due, zone)
+            day = due_date(due, sub.local_time, zone)
             plan_day = (day - sub.start_date).days + 1
             if plan_day > self.curriculum.total_days:
                 sub.next_due_at = None
