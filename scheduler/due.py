@@ -68,3 +68,16 @@ def previous_due(at: time, zone: ZoneInfo, *, not_after: datetime) -> datetime:
         day -= _DAY
     return candidate
 
+
+def due_after_change(at: time, zone: ZoneInfo, *, now: datetime, last_pushed: date | None) -> datetime:
+    """When a subscription is next due after its time or zone changed at `now` to `at` in `zone`.
+
+    Days are counted in the new zone. If today's push already went out (or a later day's did, after a
+    move west across the date line), the next push is the next day's at the new time. If not, today's
+    push comes at the new time if that is still ahead, and at once if it has already passed, so a
+    change neither doubles nor skips the day's push.
+    """
+    today = local_date(now, zone)
+    if (last_pushed is None or last_pushed < today) and local_instant(today, at, zone) <= now:
+        return now
+    return next_due(at, zone, not_before=now, after_date=last_pushed)

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from scheduler.due import due_date, local_date, local_instant, next_due, previous_due
+from scheduler.due import due_after_change, due_date, local_date, local_instant, next_due, previous_due
 from tests.scheduler.zones import (
     Schedule,
     date_is_lived,
@@ -104,3 +104,27 @@ def test_each_lived_date_has_its_own_due_instant(s: Schedule, at: time) -> None:
         assert due_date(instant, at, zone) == s.start
     else:
         assert due_date(instant, at, zone) > s.start
+
+
+@given(schedules(), st.integers(0, 36 * 60), st.one_of(st.none(), st.integers(-3, 1)))
+@example(Schedule("UTC", time(9, 0), date(2026, 3, 3)), 10 * 60, -1)  # 09:00 at 10:00, today not pushed: now
+@example(Schedule("UTC", time(9, 0), date(2026, 3, 3)), 10 * 60, 0)  # today pushed: tomorrow 09:00
+@example(Schedule("Asia/Tokyo", time(8, 0), date(2026, 3, 3)), 6 * 60, -1)  # from Honolulu, Monday pushed
+@example(Schedule("Pacific/Honolulu", time(8, 0), date(2026, 3, 3)), 1 * 60, 1)  # from Tokyo, Tuesday pushed
+@settings(max_examples=examples(300))
+def test_a_change_neither_repeats_nor_skips_todays_push(s: Schedule, minutes: int, pushed: int | None) -> None:
+    """After a /time or /timezone change at `now`: the next push is never in the past, never for a date
+    already pushed, and, if today (in the new zone) was not pushed yet, it is today's."""
+    zone = s.zone
+    now = datetime.combine(s.start, time(0), tzinfo=UTC) + timedelta(minutes=minutes)
+    today = local_date(now, zone)
+    last_pushed = None if pushed is None else today + timedelta(days=pushed)
+    due = due_after_change(s.at, zone, now=now, last_pushed=last_pushed)
+    assert due >= now
+    day = today if due == now else due_date(due, s.at, zone)
+    assert last_pushed is None or day > last_pushed, f"{day} pushed again"
+    if due > now:
+        assert_due_at_local_time(due, day, s)
+    if last_pushed is None or last_pushed < today:
+        # Today's push, at once or at the new time; or first yesterday's, moved past midnight and still ahead.
+        assert day == today or (day == today - timedelta(days=1) and local_date(due, zone) == today)
