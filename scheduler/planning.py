@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 from bot.core.model import ChatKind, DeliveryKind, Subscription, Wanted
 from curriculum.schema import DAYS_PER_WEEK
-from scheduler.due import local_date, local_instant, next_due
+from scheduler.due import due_date, next_due, previous_due
 
 
 @dataclass
@@ -58,18 +58,15 @@ def _advance(sub: Subscription, now: datetime, rules: Rules, tally: Tally) -> tu
     due: datetime | None = sub.next_due_at
     if due is not None and now - due > rules.grace:
         # Back after downtime: only the most recent occurrence may still go out, if it is within grace.
-        today = local_date(now, zone)
-        latest = local_instant(today, sub.local_time, zone)
-        if latest > now:
-            latest = local_instant(today - timedelta(days=1), sub.local_time, zone)
+        latest = previous_due(sub.local_time, zone, not_after=now)
         fresh = now - latest <= rules.grace
-        newer = sub.last_pushed_date is None or local_date(latest, zone) > sub.last_pushed_date
+        newer = sub.last_pushed_date is None or due_date(latest, sub.local_time, zone) > sub.last_pushed_date
         due = latest if fresh and newer else None
         if due is None:
             tally.skipped += 1
     occurrence: tuple[date, int] | None = None
     if due is not None:
-        day = local_date(due, zone)
+        day = due_date(due, sub.local_time, zone)
         plan_day = (day - sub.start_date).days + 1
         if plan_day > rules.total_days:
             sub.next_due_at = None

@@ -10,7 +10,7 @@ from bot.core import render
 from bot.core.events import Context
 from bot.core.i18n import messages
 from bot.core.learner import DoneOutcome, Learners
-from bot.core.model import ChatKind
+from bot.core.model import ChatKind, Subscription
 from bot.core.parsing import parse_language, parse_time, parse_zone, suggest_zones
 from bot.core.replies import Button
 
@@ -177,6 +177,7 @@ async def set_time(learners: Learners, ctx: Context) -> None:
     inc = ctx.incoming
     sub = await learners.update(inc.address, inc.kind, ctx.m.language, at=at)
     ctx.say(ctx.m._("⏰ Daily time set to {time} ({zone}).", time=at.strftime("%H:%M"), zone=sub.timezone))
+    _say_if_due_now(learners, ctx, sub)
 
 
 async def set_zone(learners: Learners, ctx: Context) -> None:
@@ -192,6 +193,13 @@ async def set_zone(learners: Learners, ctx: Context) -> None:
     ctx.say(
         ctx.m._("🌍 Time zone set to {zone}; daily topic at {time}.", zone=zone, time=sub.local_time.strftime("%H:%M"))
     )
+    _say_if_due_now(learners, ctx, sub)
+
+
+def _say_if_due_now(learners: Learners, ctx: Context, sub: Subscription) -> None:
+    # The new time has already passed today and today's topic has not gone out: it comes with the next pass.
+    if sub.next_due_at is not None and sub.next_due_at == learners.clock.now():
+        ctx.say(ctx.m._("Today's topic is on its way."))
 
 
 async def set_language(learners: Learners, ctx: Context) -> None:

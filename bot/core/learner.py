@@ -26,7 +26,7 @@ from bot.core.model import (
 from bot.core.ports import Clock, Store
 from bot.core.streaks import current_streak, longest_streak
 from curriculum.loader import Curriculum
-from scheduler.due import local_date, next_due
+from scheduler.due import due_after_change, local_date, next_due
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ class Learners:
                 sub.last_pushed_date, sub.last_pushed_day = today, pushed_day
                 sub.next_due_at = self._next_due(sub, now, today)
             else:
-                sub.next_due_at = self._next_due(sub, now, sub.last_pushed_date)
+                sub.next_due_at = self._due_after_change(sub, now)
             sub = await uow.save_subscription(sub, now)
             if pushed_day is not None:
                 assert sub.id is not None
@@ -149,6 +149,11 @@ class Learners:
             return None
         return next_due(sub.local_time, sub.zone, not_before=now, after_date=after_date)
 
+    def _due_after_change(self, sub: Subscription, now: datetime) -> datetime | None:
+        if not sub.active or self.finished(sub):
+            return None
+        return due_after_change(sub.local_time, sub.zone, now=now, last_pushed=sub.last_pushed_date)
+
     async def update(
         self,
         address: Address,
@@ -160,7 +165,8 @@ class Learners:
         new_language: str | None = None,
         active: bool | None = None,
     ) -> Subscription:
-        """Change settings; a new time or zone takes effect from the next local day not yet pushed."""
+        """Change settings. A new time or zone applies to today (in the new zone) unless today's push already
+        went out: neither doubled nor skipped, it comes at the new time, or at once if that has passed."""
         now = self.clock.now()
         async with self.store.unit() as uow:
             sub = await uow.subscription(address) or self.new_chat(address, kind, language)
@@ -171,7 +177,9 @@ class Learners:
                 language=new_language or sub.language,
                 active=sub.active if active is None else active,
             )
-            sub.next_due_at = self._next_due(sub, now, sub.last_pushed_date)
+            if at is not None or zone is not None or active is not None:
+                # A new language leaves the due instant alone: recomputed, a push due but not yet sent would move.
+                sub.next_due_at = self._due_after_change(sub, now)
             sub = await uow.save_subscription(sub, now)
             await uow.commit()
         return sub
