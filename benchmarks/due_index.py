@@ -20,11 +20,13 @@ from benchmarks.profiling import Profile, profiled
 from bot.bootstrap import App, bootstrap
 from bot.core.clock import ManualClock
 from bot.core.model import Claim
+from bot.core.ports import Lease
 from bot.settings import Settings
+from bot.store.delivery_sql import for_connection
 from bot.store.tables import DeliveryRow, SubscriptionRow
 from curriculum.loader import Curriculum
-from scheduler.delivery import DeliveryEngine, DeliveryPolicy, PassReport
 from scheduler.due import local_instant
+from scheduler.planning import Rules, Tally, plan
 
 CLAIM_TARGET_MS = 50.0
 START_TARGET_S = 2.0
@@ -80,20 +82,25 @@ async def claim_times(db: Database, curriculum: Curriculum, claim: int, repeats:
     app = await bootstrap(settings, clock=clock, curriculum=curriculum, migrate=False)
     # A grace of two days keeps every claim on the normal path: at 1k subscriptions the 1,000th due is ~24 h
     # after the first, which the default 6 h grace would treat as downtime catch-up.
-    policy = DeliveryPolicy(grace=timedelta(days=2), batch=claim)
-    engine = DeliveryEngine(app.store, clock, curriculum, app.gateways, policy)
+    rules = Rules(grace=timedelta(days=2), total_days=curriculum.total_days)
+    platforms = {"telegram"}
     try:
         now, due = await _kth_due(app, claim)
         find_ms: list[float] = []
         claim_ms: list[float] = []
         for attempt in range(repeats + 1):  # the first warms SQLAlchemy's statement caches, as a running bot has
-            async with app.store.unit() as uow:
+            async with app.store.engine.connect() as connection:
                 started = time.perf_counter()
-                found = await uow.claim_due(now, claim)
+                found = await for_connection(connection).due(now, claim, platforms)
                 found_ms = 1000 * (time.perf_counter() - started)
+            lease = Lease("benchmark", now + timedelta(seconds=30))
             started = time.perf_counter()
-            claims = await engine._claim_batch(now, PassReport())
+            subs, created = await app.store.ledger.claim_due(
+                now, claim, platforms, lambda due: plan(due, now, rules, Tally()), lease
+            )
             took_ms = 1000 * (time.perf_counter() - started)
+            by_id = {sub.id: sub for sub in subs}
+            claims = [Claim(delivery, by_id[delivery.subscription_id]) for delivery in created]
             if len(claims) != min(claim, db.count) or len(found) != len(claims):
                 raise RuntimeError(f"claimed {len(claims)} (found {len(found)}) of {claim} due")
             restore(db, claims)

@@ -95,14 +95,15 @@ async def run(
             db.insert(due_now_rows(1, count, now))
             settings = Settings(database_url=SecretStr(db.url), telegram_rate_limit=False, _env_file=None)
             app = await bootstrap(settings, clock=ManualClock(now), curriculum=curriculum, migrate=False)
-            adapter = TelegramAdapter(app, tg.token, tg.root, rate_limit=False, poll_timeout=10)
+            adapter = TelegramAdapter(app.commands, tg.token, tg.root, rate_limit=False, poll_timeout=10)
             await adapter.start()
+            app.gateways.connected(adapter.gateway)
             # Where the pass's own time goes: claiming (before any send) and the status commits (serialized, but
             # overlapping the sends in flight). Sends run `concurrency` at once, so their time is not a share.
             watch = Stopwatch()
-            watch.wrap(app.delivery, "_claim_batch", "claim")
-            watch.wrap(app.store, "retryable_deliveries", "claim")
-            watch.wrap(app.store, "record_sends", "status commits")
+            watch.wrap(app.store.ledger, "claim_due", "claim")
+            watch.wrap(app.store.ledger, "claim_owed", "claim")
+            watch.wrap(app.store.ledger, "record", "status commits")
             runs: list[float] = []
             breakdowns: list[dict[str, float]] = []
             try:

@@ -47,8 +47,9 @@ async def run(sizes: Sizes, curriculum: Curriculum, *, groups: bool, flood: bool
                 db.reset(due=now)
                 await tg.reset()
                 app = await bootstrap(settings, clock=ManualClock(now), curriculum=curriculum, migrate=False)
-                adapter = TelegramAdapter(app, tg.token, tg.root, rate_limit=True, poll_timeout=10)
+                adapter = TelegramAdapter(app.commands, tg.token, tg.root, rate_limit=True, poll_timeout=10)
                 await adapter.start()
+                app.gateways.connected(adapter.gateway)
                 try:
                     # The floods arrive in the first seconds of the fan-out, as if the groups woke up with it.
                     if commands:

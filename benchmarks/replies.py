@@ -90,8 +90,9 @@ async def run(sizes: Sizes, curriculum: Curriculum, profile: bool) -> tuple[dict
             settings = Settings(database_url=SecretStr(db.url), telegram_rate_limit=False, _env_file=None)
             app = await bootstrap(settings, clock=ManualClock(now), curriculum=curriculum, migrate=False)
             # The limiter would cap replies at Telegram's 30 msg/s; this measures the bot, as with paid broadcasts.
-            adapter = TelegramAdapter(app, tg.token, tg.root, rate_limit=False, poll_timeout=10)
+            adapter = TelegramAdapter(app.commands, tg.token, tg.root, rate_limit=False, poll_timeout=10)
             await adapter.start()
+            app.gateways.connected(adapter.gateway)
             timer = UpdateTimer(adapter)
             # Where one update's time goes: the core (lookups, the completion, progress) and the reply's send.
             watch = Stopwatch()

@@ -7,21 +7,23 @@ import json
 import logging
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from pydantic import SecretStr, ValidationError
-from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.bootstrap import bootstrap
 from bot.core.clock import ManualClock, SystemClock
 from bot.core.i18n import messages
 from bot.core.render import topic_card
 from bot.logs import setup_logging
+from bot.process import configure_process
 from bot.settings import Settings
-from bot.store.engine import safe_url
+from bot.store.engine import safe_url, url_secrets
 from bot.store.migrate import upgrade
 from curriculum.loader import PlanError, load_curriculum, load_plan
 from curriculum.schema import DAYS_PER_WEEK
@@ -48,9 +50,10 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
-def _password(url: str) -> list[str]:
-    password = make_url(url).password
-    return [str(password)] if password else []
+def _secrets(settings: Settings) -> list[str]:
+    """Everything that must never be printed: the tokens and the database URL's password."""
+    tokens = [s.get_secret_value() for s in (settings.telegram_token, settings.discord_token) if s is not None]
+    return tokens + url_secrets(settings.database_url.get_secret_value())
 
 
 def _plans(settings: Settings, lang: str) -> None:
@@ -109,21 +112,23 @@ def run() -> None:
             err=True,
         )
         raise typer.Exit(2)
-    secrets = [s.get_secret_value() for s in (settings.telegram_token, settings.discord_token) if s is not None]
-    secrets += _password(settings.database_url.get_secret_value())
-    setup_logging(settings.log_level, secrets)
+    setup_logging(settings.log_level, _secrets(settings))
     from bot.runtime import serve
 
-    asyncio.run(serve(settings))
+    code = _guarded(lambda: asyncio.run(serve(settings)))
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
 def deliver(
     now: Annotated[str | None, typer.Option(help="run the pass as of this ISO-8601 instant (default: now)")] = None,
 ) -> None:
-    """Run one delivery pass and exit (for cron-style deployments and operations)."""
+    """Run one delivery pass over every platform whose token is set, and exit (for cron-style deployments).
+
+    Exits 1 if a push failed or a platform could not be reached, 2 if a platform rejected its token."""
     settings = _settings()
-    setup_logging(settings.log_level, _password(settings.database_url.get_secret_value()))
+    setup_logging(settings.log_level, _secrets(settings))
     instant = SystemClock().now()
     if now is not None:
         try:
@@ -133,18 +138,14 @@ def deliver(
             raise typer.Exit(2) from None
         instant = instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
-    async def one_pass() -> None:
-        bot = await bootstrap(settings, clock=ManualClock(instant))
-        try:
-            report = await bot.delivery.run_pass()
-        finally:
-            await bot.close()
-        typer.echo(
-            f"claimed {report.claimed}, sent {report.sent}, failed {report.failed}, "
-            f"skipped {report.skipped}, deactivated {report.deactivated}"
-        )
+    from bot.delivering import deliver_once
 
-    asyncio.run(one_pass())
+    def complain(text: str) -> None:
+        typer.echo(text, err=True)
+
+    code = _guarded(lambda: asyncio.run(deliver_once(settings, instant, typer.echo, complain)))
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
@@ -226,5 +227,22 @@ def curriculum_export(lang: Lang = "zh") -> None:
     sys.stdout.write("\n")
 
 
+def _guarded(run: Callable[[], int]) -> int:
+    """Run a process's work; a crash is logged through the masking log handlers, never printed raw."""
+    try:
+        return run()
+    except KeyboardInterrupt:
+        return 130
+    except (OperationalError, InterfaceError) as exc:
+        # The usual start-up trouble: one line an operator can act on, not a driver's traceback.
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+        logging.getLogger("studybot").critical("the database is unreachable (STUDYBOT_DATABASE_URL): %s", reason)
+        return 1
+    except Exception:
+        logging.getLogger("studybot").critical("studybot stopped on an unexpected error", exc_info=True)
+        return 1
+
+
 def main() -> None:
+    configure_process()
     app()

@@ -13,8 +13,9 @@ class RedactSecrets(logging.Filter):
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        # Longest first, so a secret that contains another is masked whole.
-        self.secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
+        # Longest first, so a secret that contains another is masked whole; one or two characters would mask
+        # ordinary text everywhere.
+        self.secrets = sorted({s for s in secrets if len(s) >= 3}, key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.secrets:

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     catchup_grace_hours: float = Field(default=6.0, ge=0)
     # Pushes in flight at once during a pass (each platform's rate limits still apply across them).
     delivery_concurrency: int = Field(default=16, ge=1, le=64)
+    # How long a pass's claims stay its own without a heartbeat (it renews them every third of this): after a
+    # crash, untried pushes wait at most this long for another pass to take them over.
+    delivery_lease_seconds: float = Field(default=30.0, ge=3)
     # How often group pushes are edited to show who is done: one edit per interval, however many finish.
     live_edit_seconds: float = Field(default=5.0, gt=0)
 

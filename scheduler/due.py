@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+_DAY = timedelta(days=1)
+
 
 @lru_cache(maxsize=65536)
 def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
@@ -28,17 +30,54 @@ def local_date(instant: datetime, zone: ZoneInfo) -> date:
     return instant.astimezone(zone).date()
 
 
+def due_date(instant: datetime, at: time, zone: ZoneInfo) -> date:
+    """The local date whose push is due at `instant`, for a subscriber at local time `at`.
+
+    That is the instant's own date, except where `at` fell in a spring-forward gap that ran up to midnight:
+    moved forward by the gap, that day's push lands early on the next day and still belongs to its own day
+    (in America/Nuuk, 23:30 on the last Saturday of March comes at 00:30 on Sunday, and Sunday still gets
+    its 23:30). A date skipped whole (Pacific/Apia, 2011-12-30) has no push: its instant is the next day's.
+    """
+    day = local_date(instant, zone)
+    if local_instant(day, at, zone) != instant and local_instant(day - _DAY, at, zone) == instant:
+        return day - _DAY
+    return day
+
+
 def next_due(at: time, zone: ZoneInfo, *, not_before: datetime, after_date: date | None = None) -> datetime:
-    """The first instant at local time `at` that is >= `not_before` and falls on a local date after `after_date`.
+    """The first instant at local time `at` that is >= `not_before` and is due for a date after `after_date`.
 
     `after_date` is the local date last delivered to, so a subscriber never gets two pushes on one local
     day even when their time or zone changes.
     """
-    day = local_date(not_before, zone)
+    # From the day before: its push may still be ahead, moved past midnight by a spring-forward gap.
+    day = local_date(not_before, zone) - _DAY
     if after_date is not None and day <= after_date:
-        day = after_date + timedelta(days=1)
+        day = after_date + _DAY
     while True:
         candidate = local_instant(day, at, zone)
         if candidate >= not_before:
             return candidate
-        day += timedelta(days=1)
+        day += _DAY
+
+
+def previous_due(at: time, zone: ZoneInfo, *, not_after: datetime) -> datetime:
+    """The last instant at local time `at` that is <= `not_after` (the push a late pass may still send)."""
+    day = local_date(not_after, zone)
+    while (candidate := local_instant(day, at, zone)) > not_after:
+        day -= _DAY
+    return candidate
+
+
+def due_after_change(at: time, zone: ZoneInfo, *, now: datetime, last_pushed: date | None) -> datetime:
+    """When a subscription is next due after its time or zone changed at `now` to `at` in `zone`.
+
+    Days are counted in the new zone. If today's push already went out (or a later day's did, after a
+    move west across the date line), the next push is the next day's at the new time. If not, today's
+    push comes at the new time if that is still ahead, and at once if it has already passed, so a
+    change neither doubles nor skips the day's push.
+    """
+    today = local_date(now, zone)
+    if (last_pushed is None or last_pushed < today) and local_instant(today, at, zone) <= now:
+        return now
+    return next_due(at, zone, not_before=now, after_date=last_pushed)

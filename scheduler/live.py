@@ -7,19 +7,19 @@ member, and stays inside the platform's per-group limits.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 
 from bot.core import render
+from bot.core.gateways import Gateways
 from bot.core.i18n import messages
 from bot.core.model import Address
-from bot.core.ports import ChatGateway, ChatMoved, ChatUnreachable, SendUncertain, Store, TemporaryFailure
+from bot.core.ports import CannotPost, ChatMoved, ChatUnreachable, SendUncertain, Store, TemporaryFailure
 from curriculum.loader import Curriculum
 
 log = logging.getLogger(__name__)
 
 
 class LiveBoard:
-    def __init__(self, store: Store, curriculum: Curriculum, gateways: Mapping[str, ChatGateway]) -> None:
+    def __init__(self, store: Store, curriculum: Curriculum, gateways: Gateways) -> None:
         self.store = store
         self.curriculum = curriculum
         self.gateways = gateways
@@ -56,6 +56,6 @@ class LiveBoard:
                 try:
                     await gateway.edit(address.chat_id, message_id, card)
                     edited += 1
-                except (ChatUnreachable, ChatMoved, TemporaryFailure, SendUncertain) as exc:
+                except (ChatUnreachable, ChatMoved, CannotPost, TemporaryFailure, SendUncertain) as exc:
                     log.info("live count in %s not updated: %s", address, exc)
         return edited

@@ -1,17 +1,23 @@
-"""Runs the delivery pass periodically: one APScheduler interval job for all subscribers, not one per user."""
+"""Runs the delivery pass periodically: one APScheduler interval job for all subscribers, not one per user.
+
+Between ticks a pass may run sooner: when a platform has just connected, or when something becomes owed before
+the next tick (a failed push's retry time, or the lease of claims left by a process that died).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from scheduler.delivery import DeliveryEngine
 from scheduler.live import LiveBoard
+from scheduler.policy import PassReport
 
 log = logging.getLogger(__name__)
+JOB = "delivery-pass"
 
 
 class DeliveryRunner:
@@ -25,6 +31,7 @@ class DeliveryRunner:
         self.live = live
         self.live_seconds = live_seconds
         self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.last_report: PassReport | None = None
         self._running: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -35,7 +42,7 @@ class DeliveryRunner:
             next_run_time=datetime.now(UTC),
             max_instances=1,  # a slow pass is never overlapped by the next tick
             coalesce=True,
-            id="delivery-pass",
+            id=JOB,
         )
         if self.live is not None:
             self.scheduler.add_job(
@@ -43,13 +50,24 @@ class DeliveryRunner:
             )
         self.scheduler.start()
 
+    def wake(self, at: datetime | None = None) -> None:
+        """Run the next pass at `at` (default: now) if that is sooner than the next tick."""
+        if not self.scheduler.running:
+            return
+        job = self.scheduler.get_job(JOB)
+        # Not sooner than half a second from now: a wake-up asked for by the running pass must not fall while it
+        # still runs, when the scheduler would skip it.
+        at = max(at or datetime.now(UTC), datetime.now(UTC) + timedelta(seconds=0.5))
+        if job is not None and (job.next_run_time is None or at < job.next_run_time):
+            job.modify(next_run_time=at)
+
     def kick(self) -> None:
-        """Run a pass now rather than at the next interval: a chat just became due (an admin subscribed a group)."""
+        """Run a pass now rather than at the next tick: a chat's push just became due (an admin subscribed a group,
+        or set a time already past today). A pass running now is let finish first (it may have claimed it)."""
         if self._running is not None:
-            # One pass at a time: the next starts when this one is over (it may have claimed the chat already).
-            self._running.add_done_callback(lambda _: self.kick())
-        elif self.scheduler.running:
-            self.scheduler.modify_job("delivery-pass", next_run_time=datetime.now(UTC))
+            self._running.add_done_callback(lambda _: self.wake())
+        else:
+            self.wake()
 
     async def _flush_live(self) -> None:
         assert self.live is not None
@@ -61,22 +79,43 @@ class DeliveryRunner:
     async def _tick(self) -> None:
         self._running = asyncio.current_task()
         try:
+            await self._pass()
+        finally:
+            self._running = None
+
+    async def _pass(self) -> None:
+        if not self.engine.gateways.platforms:
+            return  # nothing can be sent yet; a platform that connects wakes the runner
+        try:
             report = await self.engine.run_pass()
         except Exception:
             # The next tick tries again; claims stay safe in the database meanwhile.
             log.exception("delivery pass failed")
             return
-        finally:
-            self._running = None
-        if report.claimed or report.skipped:
+        self.last_report = report
+        if report.claimed or report.skipped or report.claim_error:
             log.info(
-                "delivery pass: sent %d, failed %d, skipped %d, deactivated %d, released %d",
+                "delivery pass: sent %d, wrap-ups %d, failed %d, skipped %d, cannot post %d, deactivated %d,"
+                " released %d%s",
                 report.sent,
+                report.wrap_ups,
                 report.failed,
                 report.skipped,
+                report.cannot_post,
                 report.deactivated,
                 report.released,
+                f"; claiming stopped: {report.claim_error}" if report.claim_error else "",
             )
+        await self._wake_when_owed()
+
+    async def _wake_when_owed(self) -> None:
+        try:
+            owed_at = await self.engine.next_wakeup()
+        except Exception as exc:  # the next tick comes anyway
+            log.debug("could not read the next retry or lease: %s", exc)
+            return
+        if owed_at is not None:
+            self.wake(owed_at)
 
     async def stop(self) -> None:
         # Let the pass in flight finish its send and release the rest before the scheduler goes, since

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings as hypothesis_settings
 from pydantic import SecretStr
 
 from bot.bootstrap import App, bootstrap
@@ -18,6 +19,14 @@ from bot.core.clock import ManualClock
 from bot.settings import Settings
 from bot.store.migrate import upgrade
 from curriculum.loader import Curriculum, load_curriculum
+
+# What `studybot`'s entry point sets for its process (bot.process); the tests only need PTB's quiet retry_after.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+# Property tests run the same examples every time here, so a failure is never a fluke of the seed; run with
+# HYPOTHESIS_PROFILE=explore for fresh random examples (and a database of the failures found).
+hypothesis_settings.register_profile("studybot", deadline=None, derandomize=True, print_blob=True)
+hypothesis_settings.register_profile("explore", deadline=None, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "studybot"))
 
 PG_ADMIN = os.environ.get("STUDYBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 # A Monday, well away from any DST change in the zones the tests use.

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.bootstrap import App
 from bot.core.events import Incoming, Press
 from bot.core.model import Address, ChatKind
-from bot.core.ports import ChatUnreachable, TemporaryFailure
+from bot.core.ports import MUTED, CannotPost, ChatUnreachable, OnWire, TemporaryFailure
 from bot.core.replies import ButtonAnswer, PictureReply, Reply, TextReply, TopicCard
 
 
@@ -26,10 +27,14 @@ class RecordingGateway:
     platform: str = "test"
     sent: list[tuple[str, Reply]] = field(default_factory=list)
     unreachable: set[str] = field(default_factory=set)
+    muted: set[str] = field(default_factory=set)
     failing: int = 0
     admins: set[tuple[str, str]] = field(default_factory=set)  # (chat_id, user_id)
 
     edits: list[tuple[str, str, Reply]] = field(default_factory=list)
+    # Awaited with the chat id before the send reaches the wire (a rate-limit wait), and once it is on the wire.
+    waiting: Callable[[str], Awaitable[None]] | None = None
+    on_the_wire: Callable[[str], Awaitable[None]] | None = None
 
     async def is_admin(self, chat_id: str, user_id: str) -> bool:
         return (chat_id, user_id) in self.admins
@@ -37,12 +42,20 @@ class RecordingGateway:
     async def edit(self, chat_id: str, message_id: str, reply: Reply) -> None:
         self.edits.append((chat_id, message_id, reply))
 
-    async def send(self, chat_id: str, reply: Reply) -> str:
+    async def send(self, chat_id: str, reply: Reply, *, on_wire: OnWire | None = None) -> str:
         if chat_id in self.unreachable:
             raise ChatUnreachable("Forbidden: bot was blocked by the user")
         if self.failing:
             self.failing -= 1
             raise TemporaryFailure("server error 500")
+        if chat_id in self.muted:
+            raise CannotPost(MUTED, "Bad Request: not enough rights to send text messages to the chat")
+        if self.waiting is not None:
+            await self.waiting(chat_id)
+        if on_wire is not None:
+            await on_wire()
+        if self.on_the_wire is not None:
+            await self.on_the_wire(chat_id)
         self.sent.append((chat_id, reply))
         return str(len(self.sent))
 

@@ -71,7 +71,7 @@ def test_migrate_then_deliver_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
     migrated = studybot("migrate", env=env)
     assert migrated.returncode == 0 and "up to date" in migrated.stdout
     delivered = studybot("deliver", "--now", "2026-12-01T08:30:00+08:00", env=env)
-    assert delivered.returncode == 0 and "claimed 0, sent 0" in delivered.stdout
+    assert delivered.returncode == 2 and "STUDYBOT_TELEGRAM_TOKEN" in delivered.stderr
     bad = studybot("deliver", "--now", "tomorrow", env=env)
     assert bad.returncode == 2 and "ISO-8601" in bad.stderr
 

@@ -16,6 +16,7 @@ from bot.core.events import Incoming, Press
 from bot.core.i18n import messages
 from bot.core.model import Address, ChatKind
 from bot.core.parsing import parse_number
+from bot.core.ports import OnWire
 from bot.core.replies import Button, PictureReply, Reply, TextReply, TopicCard
 
 PLATFORM = "console"
@@ -35,7 +36,9 @@ class ConsoleGateway:
         self.buttons: list[Button] = []
         self._ids = count(1)
 
-    async def send(self, chat_id: str, reply: Reply) -> str:
+    async def send(self, chat_id: str, reply: Reply, *, on_wire: OnWire | None = None) -> str:
+        if on_wire is not None:
+            await on_wire()
         self.show(reply, pushed=True)
         return str(next(self._ids))
 
@@ -70,7 +73,7 @@ class ConsoleChat:
         self.read = read
         self.write = write
         self.gateway = ConsoleGateway(write)
-        app.gateways[PLATFORM] = self.gateway
+        app.gateways.connected(self.gateway)
         self.address = Address(PLATFORM, CHAT_ID)
         self.user_name = os.environ.get("USER", "you")
         self.hint = os.environ.get("LANG")

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 
 from bot.core import forgetting, render
 from bot.core.events import Context, Incoming, Press
+from bot.core.gateways import Gateways
 from bot.core.group_handlers import GROUP_HANDLERS
 from bot.core.handlers import HANDLERS
 from bot.core.i18n import Messages, language_from_hint, messages
 from bot.core.learner import DoneOutcome, Learners
 from bot.core.model import Address, ChatKind, Subscription
 from bot.core.parsing import parse_number, split_command
-from bot.core.ports import ChatGateway
 from bot.core.replies import ButtonAnswer, Reply, TextReply
 
 log = logging.getLogger(__name__)
@@ -27,11 +27,11 @@ def _sorry(m: Messages) -> str:
 class Commands:
     """What every adapter calls: `handle` for a typed message, `press` for a button."""
 
-    def __init__(self, learners: Learners, gateways: Mapping[str, ChatGateway] | None = None) -> None:
+    def __init__(self, learners: Learners, gateways: Gateways | None = None) -> None:
         self.learners = learners
         self.curriculum = learners.curriculum
-        # The same mapping the adapters fill as they start: admin checks go to the platform's gateway.
-        self.gateways: Mapping[str, ChatGateway] = gateways if gateways is not None else {}
+        # Admin checks go to the connected platform's gateway.
+        self.gateways = gateways if gateways is not None else Gateways()
 
     def _admin_check(self, address: Address, user_id: str) -> Callable[[], Awaitable[bool]]:
         async def check() -> bool:
@@ -67,11 +67,22 @@ class Commands:
         ctx.args = command.args
         try:
             await handler(self.learners, ctx)
+            await self._tell_posting_problem(ctx)
         except Exception:
             # The user sees one calm sentence; the trace goes to the operator's log.
             log.exception("command /%s failed in %s", command.name, incoming.address)
             return [TextReply(_sorry(ctx.m))]
         return ctx.replies
+
+    async def _tell_posting_problem(self, ctx: Context) -> None:
+        """While pushes cannot be posted in a chat (the bot was muted, lost its permissions), each admin who
+        speaks to the bot about it hears how to fix it."""
+        if ctx.sub is None or ctx.sub.post_problem is None:
+            return
+        sub = await self.learners.chat(ctx.incoming.address)  # as the command left it (/unsubscribe, /forget)
+        if sub is None or not sub.active or sub.post_problem is None or not await ctx.is_admin():
+            return
+        ctx.say(render.posting_problem(ctx.m, sub.post_problem), private=True)
 
     async def press(self, press: Press) -> ButtonAnswer:
         try:

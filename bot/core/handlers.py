@@ -115,8 +115,11 @@ async def subscribe(learners: Learners, ctx: Context) -> None:
     sub, m = result.sub, ctx.m
     when = m._("{time} ({zone})", time=sub.local_time.strftime("%H:%M"), zone=zone_label(sub.timezone))
     if result.already:
-        ctx.say("\n".join([m._("You are already subscribed."), *_changes(m, result.before, sub),
-                           m._("Daily topic at {when}.", when=when)]))  # fmt: skip
+        lines = [m._("You are already subscribed."), *_changes(m, result.before, sub, result.push_now),
+                 m._("Daily topic at {when}.", when=when)]  # fmt: skip
+        if result.push_now:
+            lines.append(m._("Today's topic is on its way."))
+        ctx.say("\n".join(lines))
         return
     ctx.say(
         m._("✅ Subscribed! Every day at {when} you get the day's topic.", when=when)
@@ -130,7 +133,7 @@ async def subscribe(learners: Learners, ctx: Context) -> None:
         ctx.say(m._("Today's topic is on its way."))
 
 
-def _changes(m: Messages, before: Subscription | None, after: Subscription) -> list[str]:
+def _changes(m: Messages, before: Subscription | None, after: Subscription, due_now: bool) -> list[str]:
     """What a /subscribe changed in a chat that was subscribed already."""
     if before is None:
         return []
@@ -141,7 +144,7 @@ def _changes(m: Messages, before: Subscription | None, after: Subscription) -> l
     if before.timezone != after.timezone:
         lines.append(m._("🌍 Time zone changed from {old} to {new}.", old=zone_label(before.timezone),
                          new=zone_label(after.timezone)))  # fmt: skip
-    if lines and after.next_due_at is not None:
+    if lines and after.next_due_at is not None and not due_now:
         local = after.next_due_at.astimezone(after.zone)
         lines.append(m._("Next push: {when}", when=local.strftime("%Y-%m-%d %H:%M")))
     return lines
@@ -172,6 +175,7 @@ async def set_time(learners: Learners, ctx: Context) -> None:
     inc = ctx.incoming
     sub = await learners.update(inc.address, inc.kind, ctx.m.language, at=at)
     ctx.say(ctx.m._("⏰ Daily time set to {time} ({zone}).", time=at.strftime("%H:%M"), zone=zone_label(sub.timezone)))
+    _say_if_due_now(learners, ctx, sub)
 
 
 async def set_zone(learners: Learners, ctx: Context) -> None:
@@ -186,6 +190,14 @@ async def set_zone(learners: Learners, ctx: Context) -> None:
     sub = await learners.update(inc.address, inc.kind, ctx.m.language, zone=zone)
     at = sub.local_time.strftime("%H:%M")
     ctx.say(ctx.m._("🌍 Time zone set to {zone}; daily topic at {time}.", zone=zone_label(zone), time=at))
+    _say_if_due_now(learners, ctx, sub)
+
+
+def _say_if_due_now(learners: Learners, ctx: Context, sub: Subscription) -> None:
+    # The new time has already passed today and today's topic has not gone out: it comes with the next pass, which
+    # runs at once. (Due at the instant of the change; a moving clock reads later now, so never compare equal.)
+    if sub.next_due_at is not None and sub.next_due_at <= learners.clock.now():
+        ctx.say(ctx.m._("Today's topic is on its way."))
 
 
 async def set_language(learners: Learners, ctx: Context) -> None:

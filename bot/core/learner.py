@@ -26,7 +26,7 @@ from bot.core.ports import Clock, Store
 from bot.core.streaks import current_streak, longest_streak
 from bot.core.zones import zone_named
 from curriculum.loader import Curriculum
-from scheduler.due import local_date, next_due
+from scheduler.due import due_after_change, local_date, next_due
 
 # How old a message's platform timestamp may be and still date it: a delay in transit, not a backdated claim.
 IN_TRANSIT = timedelta(minutes=5)
@@ -48,7 +48,7 @@ class Subscribed:
     pushed_day: int | None
     # The settings before this /subscribe (None for a chat that had none), so the reply can say what changed.
     before: Subscription | None = None
-    # A group's topic of today is due at once, as a push (not a reply): the delivery runner was told.
+    # Today's topic is due at once, as a push (a group's day 1, or a new time already past): the runner was told.
     push_now: bool = False
 
 
@@ -87,8 +87,8 @@ class Learners:
         self.defaults = defaults
         # Told (address, plan day) whenever a group's record of a day changes, e.g. to refresh its live count.
         self.group_changed: list[Callable[[Address, int], None]] = []
-        # Told when a chat's push became due at once (an admin subscribed a group), so a pass can run now rather
-        # than at its next interval.
+        # Told when a chat's push became due at once (an admin subscribed a group, or set a time already past
+        # today), so a pass can run now rather than at its next interval.
         self.due_now: list[Callable[[], None]] = []
         self._chats: Batcher[Address, Subscription | None] = Batcher(self._load_chats)
         self._asked: Batcher[_Asked, tuple[bool, Progress]] = Batcher(self._record)
@@ -125,7 +125,6 @@ class Learners:
         self, address: Address, kind: ChatKind, language: str, at: time | None, zone: str | None
     ) -> Subscribed:
         now = self.clock.now()
-        push_now = False
         async with self.store.unit() as uow:
             before = await uow.subscription(address)
             sub = before or self.new_chat(address, kind, language)
@@ -150,26 +149,28 @@ class Learners:
                     pushed_day = self.current_day(sub)
             if pushed_day is not None and sub.kind is not ChatKind.PRIVATE:
                 # A group's topic goes out as a push (due now), not a reply, so its card can carry the live count.
-                pushed_day, sub.next_due_at, push_now = None, now, True
+                pushed_day, sub.next_due_at = None, now
             elif pushed_day is not None:
                 sub.last_pushed_date, sub.last_pushed_day = today, pushed_day
                 sub.next_due_at = self._next_due(sub, now, today)
             else:
-                sub.next_due_at = self._next_due(sub, now, sub.last_pushed_date)
+                sub.next_due_at = self._due_after_change(sub, now)
             sub = await uow.save_subscription(sub, now)
             if pushed_day is not None:
                 assert sub.id is not None
                 await uow.add_delivery(sub.id, today, pushed_day, DeliveryStatus.SENT, now)
             await uow.commit()
-        if push_now:
-            for listener in self.due_now:
-                listener()
-        return Subscribed(sub, already, pushed_day, before, push_now)
+        return Subscribed(sub, already, pushed_day, before, self._tell_if_due(sub, now))
 
     def _next_due(self, sub: Subscription, now: datetime, after_date: date | None) -> datetime | None:
         if not sub.active or self.finished(sub):
             return None
         return next_due(sub.local_time, sub.zone, not_before=now, after_date=after_date)
+
+    def _due_after_change(self, sub: Subscription, now: datetime) -> datetime | None:
+        if not sub.active or self.finished(sub):
+            return None
+        return due_after_change(sub.local_time, sub.zone, now=now, last_pushed=sub.last_pushed_date)
 
     async def update(
         self,
@@ -183,8 +184,9 @@ class Learners:
         active: bool | None = None,
         paused: bool = False,
     ) -> Subscription:
-        """Change settings; a new time or zone takes effect from the next local day not yet pushed. `paused` says
-        whether an `active=False` is a /pause (rather than an /unsubscribe)."""
+        """Change settings. A new time or zone applies to today (in the new zone) unless today's push already
+        went out: neither doubled nor skipped, it comes at the new time, or at once if that has passed (and the
+        runner is told). `paused` says whether an `active=False` is a /pause (rather than an /unsubscribe)."""
         now = self.clock.now()
         async with self.store.unit() as uow:
             sub = await uow.subscription(address) or self.new_chat(address, kind, language)
@@ -196,10 +198,21 @@ class Learners:
                 active=sub.active if active is None else active,
                 paused=sub.paused if active is None else paused and not active,
             )
-            sub.next_due_at = self._next_due(sub, now, sub.last_pushed_date)
+            if at is not None or zone is not None or active is not None:
+                # A new language leaves the due instant alone: recomputed, a push due but not yet sent would move.
+                sub.next_due_at = self._due_after_change(sub, now)
             sub = await uow.save_subscription(sub, now)
             await uow.commit()
+        self._tell_if_due(sub, now)
         return sub
+
+    def _tell_if_due(self, sub: Subscription, now: datetime) -> bool:
+        """Tell the `due_now` listeners if the chat's push is due already; whether it is."""
+        if sub.next_due_at is None or sub.next_due_at > now:
+            return False
+        for listener in self.due_now:
+            listener()
+        return True
 
     async def reactivate(self, address: Address) -> bool:
         """Turn pushes back on for a chat the platform had cut off (an unblock, the bot re-added)."""

@@ -44,6 +44,9 @@ class Subscription:
     next_due_at: datetime | None = None
     last_pushed_date: date | None = None
     last_pushed_day: int = 0
+    # Why the last push could not be posted though the chat is still there (the bot was muted or lost its
+    # permissions); admins are told how to fix it until a push goes through again.
+    post_problem: str | None = None
     id: int | None = None
     # Inactive because of /pause (not /unsubscribe); only an inactive subscription is ever paused.
     paused: bool = False
@@ -95,6 +98,13 @@ class Correction:
     at: datetime
 
 
+class DeliveryKind(StrEnum):
+    """What a ledger row sends: the day's topic, or a group's weekly wrap-up."""
+
+    PUSH = "push"
+    SUMMARY = "summary"
+
+
 class DeliveryStatus(StrEnum):
     CLAIMED = "claimed"
     SENDING = "sending"
@@ -106,7 +116,9 @@ class DeliveryStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Delivery:
-    """One day's push to one subscription; (subscription_id, local_date) is unique in storage."""
+    """One message of the ledger: (subscription_id, local_date, kind) is unique in storage.
+
+    `plan_day` is the day a push carries; for a weekly wrap-up, the last plan day of the week it wraps up."""
 
     id: int
     subscription_id: int
@@ -115,6 +127,17 @@ class Delivery:
     status: DeliveryStatus
     attempts: int = 0
     message_id: str | None = None
+    kind: DeliveryKind = DeliveryKind.PUSH
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A ledger row a pass wants to create: one message to one subscription on one local date."""
+
+    subscription_id: int
+    kind: DeliveryKind
+    local_date: date
+    plan_day: int
 
 
 @dataclass(frozen=True)
@@ -130,10 +153,12 @@ class SendOutcome:
 
 @dataclass(frozen=True)
 class Claim:
-    """A delivery claimed by one pass, with what it needs to be sent."""
+    """A delivery claimed by one pass, with what it needs to be sent; a push that opens a group's new week
+    carries the last week's wrap-up, which goes out just before it."""
 
     delivery: Delivery
     subscription: Subscription
+    wrap_up: Delivery | None = None
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,10 @@ Implementations live beside the things they wrap: `bot.store` for storage, `bot.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Protocol
 
 from bot.core.model import (
@@ -21,6 +22,7 @@ from bot.core.model import (
     DeliveryStatus,
     SendOutcome,
     Subscription,
+    Wanted,
 )
 from bot.core.replies import Reply
 
@@ -89,10 +91,6 @@ class UnitOfWork(Protocol):
         """The platform message id of the push of `plan_day`, if it was sent."""
         ...
 
-    async def claim_summary(self, subscription_id: int, week: int, now: datetime) -> bool:
-        """Claim the weekly wrap-up of `week`; False if it was claimed before (it goes out once)."""
-        ...
-
     async def forget(self, subscription_id: int) -> None:
         """Delete a chat's subscription and everything recorded under it."""
         ...
@@ -106,22 +104,6 @@ class UnitOfWork(Protocol):
         self, subscription_id: int, local_date: date, plan_day: int, status: DeliveryStatus, now: datetime
     ) -> Delivery | None:
         """Record a push for a local date; None if that date already has one (the exactly-once key)."""
-        ...
-
-    async def add_deliveries(
-        self, wanted: Sequence[tuple[int, date, int]], status: DeliveryStatus, now: datetime
-    ) -> list[Delivery]:
-        """Record many pushes, each (subscription id, local date, plan day), at once; the returned ones are
-        those whose date had none yet (the exactly-once key)."""
-        ...
-
-    async def advance(self, subs: Sequence[Subscription], now: datetime) -> None:
-        """Store the new due instant and last pushed day of many subscriptions at once."""
-        ...
-
-    async def claim_due(self, now: datetime, limit: int) -> list[Subscription]:
-        """Lock and return active subscriptions due by `now`, earliest first, skipping rows another
-        transaction holds."""
         ...
 
     async def commit(self) -> None:
@@ -140,14 +122,13 @@ class Store(Protocol):
         (still followed by `commit`). Each read then sees what was committed when it ran."""
         ...
 
-    async def record_sends(self, sending: Sequence[int], outcomes: Sequence[SendOutcome], now: datetime) -> None:
-        """In one commit: how finished sends ended, and which deliveries are about to be sent (SENDING), so
-        that a crash mid-send leaves them UNKNOWN rather than sent twice."""
+    @property
+    def ledger(self) -> DeliveryLedger:
+        """The delivery ledger: claims, leases and outcomes of every message the scheduler sends."""
         ...
 
-    async def retryable_deliveries(self, now: datetime, limit: int, lease: timedelta) -> list[Claim]:
-        """Claim again what is owed: failed deliveries whose retry time has come, and deliveries claimed more
-        than `lease` ago by a process that never tried them. Ones stuck mid-send become UNKNOWN."""
+    async def set_post_problem(self, subscription_id: int, problem: str | None) -> None:
+        """Note why pushes cannot be posted in a chat that is still there (None: they can again)."""
         ...
 
     async def deactivate(self, address: Address, now: datetime) -> None:
@@ -158,12 +139,65 @@ class Store(Protocol):
         """Keep a chat's subscription and history when the platform gives it a new id."""
         ...
 
-    async def release(self, delivery_ids: Sequence[int], now: datetime) -> None:
-        """Hand claimed but unsent deliveries back, so the next pass (of any process) sends them."""
-        ...
-
     async def close(self) -> None:
         """Release connections."""
+        ...
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Claims held by one delivery pass: `token` names the pass, and others may take its claims over once
+    `until` has passed without the pass extending it."""
+
+    token: str
+    until: datetime
+
+
+# Decides, inside the claiming transaction, what a batch of due subscriptions gets: it moves each to its next
+# due instant (in place) and returns the ledger rows wanted now.
+Planner = Callable[[list[Subscription]], Sequence[Wanted]]
+
+
+class DeliveryLedger(Protocol):
+    """Every message the scheduler sends, one row each, under the unique (subscription, local date, kind) key.
+
+    A row is CLAIMED by a pass under its lease, SENDING once its request is about to go on the wire, then SENT,
+    FAILED (retried later), SKIPPED or UNKNOWN (it may have gone out: never resent)."""
+
+    async def claim_due(
+        self, now: datetime, limit: int, platforms: Collection[str], plan: Planner, lease: Lease
+    ) -> tuple[list[Subscription], list[Delivery]]:
+        """In one transaction: lock up to `limit` active subscriptions of `platforms` due by `now`, earliest first
+        (skipping rows another transaction holds); let `plan` advance them and say what it wants; store the
+        advanced subscriptions and the wanted rows, claimed under `lease`. Returns the due subscriptions and the
+        rows created: a row whose key already existed is left out, so it is never sent twice."""
+        ...
+
+    async def claim_owed(self, now: datetime, limit: int, platforms: Collection[str], lease: Lease) -> list[Claim]:
+        """Claim under `lease` what is owed: FAILED rows whose retry time has come, and CLAIMED rows whose lease
+        ran out (their pass stopped before trying them). SENDING rows whose lease ran out become UNKNOWN."""
+        ...
+
+    async def record(
+        self,
+        token: str,
+        sending: Sequence[int],
+        outcomes: Sequence[SendOutcome],
+        give_back: Sequence[int],
+        now: datetime,
+    ) -> set[int]:
+        """In one commit: how finished sends ended (sent at `now`); which rows are about to go on the wire
+        (SENDING), of those still claimed under `token` (returned: a row another pass took over must not be sent);
+        and which rows this pass hands back unsent, for any pass to claim from `now` without counting an
+        attempt."""
+        ...
+
+    async def extend(self, lease: Lease) -> None:
+        """Keep the claims of a live pass: move the lease of every row it holds to `lease.until`."""
+        ...
+
+    async def next_wakeup(self, now: datetime) -> datetime | None:
+        """The earliest instant after `now` at which something becomes owed (a retry time, a lease running out)."""
         ...
 
 
@@ -179,6 +213,21 @@ class ChatMoved(Exception):
         self.new_chat_id = new_chat_id
 
 
+class CannotPost(Exception):
+    """The chat is there but the bot may not post in it now (muted, restricted, permissions removed, slow mode):
+    keep the subscription, skip this message, and tell an admin how to fix it."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(detail or reason)
+        self.reason = reason
+
+
+# Why posting was refused, as CannotPost.reason: the core's texts tell admins how to fix each.
+MUTED = "muted"
+MISSING_PERMISSIONS = "permissions"
+SLOW_MODE = "slow_mode"
+
+
 class TemporaryFailure(Exception):
     """Sending failed for now (network, 5xx, rate limit after retries): try again on a later pass."""
 
@@ -187,15 +236,21 @@ class SendUncertain(Exception):
     """The platform may or may not have delivered (a timeout after sending): never resend, or it may show twice."""
 
 
+# Awaited by a gateway right before a message's request goes on the wire, after every rate-limit wait; what it
+# raises stops the send (nothing went out).
+OnWire = Callable[[], Awaitable[None]]
+
+
 class ChatGateway(Protocol):
     """The outbound side of one platform."""
 
     platform: str
 
-    async def send(self, chat_id: str, reply: Reply) -> str:
+    async def send(self, chat_id: str, reply: Reply, *, on_wire: OnWire | None = None) -> str:
         """Send one reply to a chat and return the platform's message id.
 
-        Raises ChatUnreachable, ChatMoved, TemporaryFailure or SendUncertain; nothing else for platform faults.
+        Raises ChatUnreachable, ChatMoved, CannotPost, TemporaryFailure or SendUncertain for platform faults, and
+        whatever `on_wire` raises.
         """
         ...
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from bot.core.heatmap import CellState, Grid, render_png
 from bot.core.i18n import Messages
 from bot.core.model import Progress, Subscription
+from bot.core.ports import MISSING_PERMISSIONS, SLOW_MODE
 from bot.core.replies import Button, PictureReply, Section, TopicCard
 from bot.core.zones import zone_label
 from curriculum.loader import Curriculum, Topic
@@ -174,3 +175,23 @@ def settings_text(m: Messages, sub: Subscription, progress: Progress | None) -> 
         lines.append(m._("Next push: {when}", when=local.strftime("%Y-%m-%d %H:%M")))
     lines += ["", m._("Change with /time HH:MM, /timezone Area/City, /lang zh|en.")]
     return "\n".join(lines)
+
+
+def posting_problem(m: Messages, reason: str) -> str:
+    """What an admin reads while the bot may not post in their chat: what is wrong, and how to fix it."""
+    if reason == MISSING_PERMISSIONS:
+        problem = m._(
+            "⚠️ I could not post the daily topic in this channel: I am missing permissions. An admin can fix it by "
+            "giving me View Channel, Send Messages and Embed Links here."
+        )
+    elif reason == SLOW_MODE:
+        problem = m._(
+            "⚠️ I could not post the daily topic here because of slow mode. An admin can fix it by turning slow "
+            "mode off, or by making me an admin."
+        )
+    else:
+        problem = m._(
+            "⚠️ I could not post the daily topic here: this chat does not let me send messages (I may be muted or "
+            "restricted). An admin can fix it by allowing me to post, or by making me an admin."
+        )
+    return problem + " " + m._("I keep the subscription and try again at the next push; /today shows today's topic.")

@@ -1,4 +1,4 @@
-"""The delivery pass's batch statements, written once per dialect and handed straight to the driver.
+"""The delivery ledger's batch statements, written once per dialect and handed straight to the driver.
 
 A pass finds, records and settles hundreds of pushes per statement. SQLAlchemy's per-row parameter and type
 processing cost several times the database's own work there (benchmarks/README.md), so these few statements
@@ -9,17 +9,26 @@ converted here exactly as `bot.store.types` stores them.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.core.model import Address, ChatKind, Delivery, DeliveryStatus, SendOutcome, Subscription
+from bot.core.model import (
+    Address,
+    ChatKind,
+    Delivery,
+    DeliveryStatus,
+    SendOutcome,
+    Subscription,
+    Wanted,
+)
+from bot.core.ports import Lease
 
 _COLUMNS = (
     "id, platform, chat_id, kind, language, timezone, local_time, active, unreachable, start_date, next_due_at,"
-    " last_pushed_date, last_pushed_day"
+    " last_pushed_date, last_pushed_day, post_problem"
 )
 # SQLite allows 32,766 parameters per statement; a chunk of rows stays well under it.
 _ROWS_PER_STATEMENT = 1000
@@ -35,49 +44,64 @@ class DeliverySql(ABC):
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
 
-    # Per dialect: the query, and how its parameter and columns are spelled (see `bot.store.types`).
-    DUE: str
-    instant_param: Callable[[datetime], Any]
+    # Per dialect: how an instant parameter and the columns read back are spelled (see `bot.store.types`).
+    instant_param: Callable[[datetime | None], Any]
     read_instant: Callable[[Any], datetime]
     read_date: Callable[[Any], date]
     read_time: Callable[[Any], time]
 
-    async def due(self, now: datetime, limit: int) -> list[Subscription]:
-        result = await self.connection.exec_driver_sql(self.DUE, (self.instant_param(now), limit))
+    @abstractmethod
+    def due_query(self, platforms: int) -> str:
+        """SELECT the due subscriptions of that many platforms: parameters (now, *platforms, limit)."""
+
+    async def due(self, now: datetime, limit: int, platforms: Collection[str]) -> list[Subscription]:
+        if not platforms:
+            return []
+        params = (self.instant_param(now), *sorted(platforms), limit)
+        result = await self.connection.exec_driver_sql(self.due_query(len(platforms)), params)
         instant, day, wall = self.read_instant, self.read_date, self.read_time
         return [
             Subscription(
                 Address(platform, chat_id), ChatKind(kind), language, zone, wall(at), bool(active), bool(unreachable),
-                start and day(start), due and instant(due), pushed and day(pushed), pushed_day, sub_id,
+                start and day(start), due and instant(due), pushed and day(pushed), pushed_day, problem, sub_id,
             )
             for (sub_id, platform, chat_id, kind, language, zone, at, active, unreachable, start, due, pushed,
-                 pushed_day) in _rows(result)
+                 pushed_day, problem) in _rows(result)
         ]  # fmt: skip
 
     @abstractmethod
-    async def add_deliveries(
-        self, wanted: Sequence[tuple[int, date, int]], status: DeliveryStatus, now: datetime
-    ) -> list[Delivery]:
-        ...
+    async def add_deliveries(self, wanted: Sequence[Wanted], now: datetime, lease: Lease) -> list[Delivery]:
+        """Insert the wanted rows CLAIMED under `lease`; return those whose key was free."""
 
     @abstractmethod
     async def advance(self, subs: Sequence[Subscription], now: datetime) -> None:
-        ...
+        """Store the subscriptions' new due instants and last pushed days."""
 
     @abstractmethod
-    async def mark(self, delivery_ids: Sequence[int], status: DeliveryStatus, *, error: str | None = None,
-                   retry_at: datetime | None = None) -> None:  # fmt: skip
-        ...
+    async def mark_sending(self, ids: Sequence[int], token: str) -> set[int]:
+        """SENDING for those of `ids` still held by `token`; returns them."""
+
+    @abstractmethod
+    async def give_back(self, ids: Sequence[int], token: str, now: datetime) -> None:
+        """Unsent rows held by `token` become claimable by any pass from `now`."""
+
+    @abstractmethod
+    async def extend(self, lease: Lease) -> None:
+        """Every row held by the lease's pass is held until its new end."""
 
     @abstractmethod
     async def settle(self, outcomes: Sequence[SendOutcome], now: datetime) -> None:
-        ...
+        """Write how sends ended."""
 
     @staticmethod
-    def _deliveries(rows: Any, wanted: Sequence[tuple[int, date, int]], status: DeliveryStatus) -> list[Delivery]:
-        # A batch holds at most one push per subscription, so the subscription names the row it asked for.
-        by_sub = {sub_id: (day, plan_day) for sub_id, day, plan_day in wanted}
-        return [Delivery(row[0], row[1], *by_sub[row[1]], status) for row in rows]
+    def _deliveries(rows: Any, wanted: Sequence[Wanted]) -> list[Delivery]:
+        # A batch holds at most one row of each kind per subscription, so (subscription, kind) names the row.
+        by_key = {(w.subscription_id, w.kind.value): w for w in wanted}
+        created = []
+        for delivery_id, sub_id, kind in rows:
+            w = by_key[(sub_id, kind)]
+            created.append(Delivery(delivery_id, sub_id, w.local_date, w.plan_day, DeliveryStatus.CLAIMED, kind=w.kind))
+        return created
 
 
 def _rows(result: Any) -> list[Any]:
@@ -112,32 +136,39 @@ def _sqlite_date(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def _marks(count: int) -> str:
+    return ", ".join(["?"] * count)
+
+
 class SqliteDeliverySql(DeliverySql):
-    DUE = (
-        f"SELECT {_COLUMNS} FROM subscriptions WHERE next_due_at <= ? AND active = 1 ORDER BY next_due_at LIMIT ?"
-    )
     instant_param = staticmethod(_sqlite_instant)
     read_instant = staticmethod(_sqlite_read_instant)
     read_date = staticmethod(date.fromisoformat)
     read_time = staticmethod(time.fromisoformat)
 
-    async def add_deliveries(
-        self, wanted: Sequence[tuple[int, date, int]], status: DeliveryStatus, now: datetime
-    ) -> list[Delivery]:
-        claimed_at = _sqlite_instant(now)
+    def due_query(self, platforms: int) -> str:
+        # Ties at the same instant go in id order, so a backlog is served first come, first served.
+        return (
+            f"SELECT {_COLUMNS} FROM subscriptions WHERE next_due_at <= ? AND active = 1"
+            f" AND platform IN ({_marks(platforms)}) ORDER BY next_due_at, id LIMIT ?"
+        )
+
+    async def add_deliveries(self, wanted: Sequence[Wanted], now: datetime, lease: Lease) -> list[Delivery]:
+        claimed_at, until = _sqlite_instant(now), _sqlite_instant(lease.until)
         created = []
         for chunk in _chunks(wanted):
-            values = ", ".join(["(?, ?, ?, ?, 0, ?)"] * len(chunk))
+            values = ", ".join(["(?, ?, ?, ?, 'claimed', 0, ?, ?, ?)"] * len(chunk))
             params: list[Any] = []
-            for sub_id, day, plan_day in chunk:
-                params += (sub_id, day.isoformat(), plan_day, status.value, claimed_at)
+            for w in chunk:
+                params += (w.subscription_id, w.local_date.isoformat(), w.kind.value, w.plan_day, claimed_at,
+                           lease.token, until)  # fmt: skip
             result = await self.connection.exec_driver_sql(
-                "INSERT INTO deliveries (subscription_id, local_date, plan_day, status, attempts, claimed_at)"
-                f" VALUES {values} ON CONFLICT (subscription_id, local_date) DO NOTHING"
-                " RETURNING id, subscription_id",
+                "INSERT INTO deliveries (subscription_id, local_date, kind, plan_day, status, attempts, claimed_at,"
+                f" claimed_by, lease_until) VALUES {values} ON CONFLICT (subscription_id, local_date, kind) DO NOTHING"
+                " RETURNING id, subscription_id, kind",
                 tuple(params),
             )
-            created += self._deliveries(result.all(), chunk, status)
+            created += self._deliveries(result.all(), chunk)
         return created
 
     async def advance(self, subs: Sequence[Subscription], now: datetime) -> None:
@@ -153,14 +184,30 @@ class SqliteDeliverySql(DeliverySql):
             ],
         )
 
-    async def mark(self, delivery_ids: Sequence[int], status: DeliveryStatus, *, error: str | None = None,
-                   retry_at: datetime | None = None) -> None:  # fmt: skip
-        for chunk in _chunks(delivery_ids):
-            marks = ", ".join(["?"] * len(chunk))
-            await self.connection.exec_driver_sql(
-                f"UPDATE deliveries SET status = ?, error = ?, retry_at = ? WHERE id IN ({marks})",
-                (status.value, error, _sqlite_instant(retry_at), *chunk),
+    async def mark_sending(self, ids: Sequence[int], token: str) -> set[int]:
+        marked: set[int] = set()
+        for chunk in _chunks(ids):
+            result = await self.connection.exec_driver_sql(
+                f"UPDATE deliveries SET status = 'sending' WHERE id IN ({_marks(len(chunk))}) AND claimed_by = ?"
+                " AND status IN ('claimed', 'sending') RETURNING id",
+                (*chunk, token),
             )
+            marked.update(row[0] for row in result.all())
+        return marked
+
+    async def give_back(self, ids: Sequence[int], token: str, now: datetime) -> None:
+        for chunk in _chunks(ids):
+            await self.connection.exec_driver_sql(
+                "UPDATE deliveries SET status = 'claimed', claimed_by = NULL, lease_until = ?"
+                f" WHERE id IN ({_marks(len(chunk))}) AND claimed_by = ? AND status IN ('claimed', 'sending')",
+                (_sqlite_instant(now), *chunk, token),
+            )
+
+    async def extend(self, lease: Lease) -> None:
+        await self.connection.exec_driver_sql(
+            "UPDATE deliveries SET lease_until = ? WHERE status IN ('claimed', 'sending') AND claimed_by = ?",
+            (_sqlite_instant(lease.until), lease.token),
+        )
 
     async def settle(self, outcomes: Sequence[SendOutcome], now: datetime) -> None:
         if not outcomes:
@@ -180,29 +227,39 @@ class PostgresDeliverySql(DeliverySql):
     # Arrays make each batch one statement and one round trip, where executemany makes one per row. Updates join
     # an unnest of the values and also say `id = ANY(...)`: without it the planner may hash the whole table,
     # which costs what the table holds, not what is due.
-
-    DUE = (
-        f"SELECT {_COLUMNS} FROM subscriptions WHERE next_due_at <= %s AND active"
-        " ORDER BY next_due_at LIMIT %s FOR UPDATE SKIP LOCKED"
-    )
     instant_param = staticmethod(_same)
     read_instant = staticmethod(_utc)
     read_date = staticmethod(_same)
     read_time = staticmethod(_same)
 
-    async def add_deliveries(
-        self, wanted: Sequence[tuple[int, date, int]], status: DeliveryStatus, now: datetime
-    ) -> list[Delivery]:
+    def due_query(self, platforms: int) -> str:
+        return (
+            f"SELECT {_COLUMNS} FROM subscriptions WHERE next_due_at <= %s AND active"
+            f" AND platform IN ({', '.join(['%s'] * platforms)}) ORDER BY next_due_at, id LIMIT %s"
+            " FOR UPDATE SKIP LOCKED"
+        )
+
+    async def add_deliveries(self, wanted: Sequence[Wanted], now: datetime, lease: Lease) -> list[Delivery]:
         if not wanted:
             return []
-        subs, days, plan_days = (list(column) for column in zip(*wanted, strict=True))
         result = await self.connection.exec_driver_sql(
-            "INSERT INTO deliveries (subscription_id, local_date, plan_day, status, attempts, claimed_at)"
-            " SELECT s, d, p, %s, 0, %s FROM unnest(%s::integer[], %s::date[], %s::integer[]) AS v(s, d, p)"
-            " ON CONFLICT (subscription_id, local_date) DO NOTHING RETURNING id, subscription_id",
-            (status.value, now, subs, days, plan_days),
+            "INSERT INTO deliveries (subscription_id, local_date, kind, plan_day, status, attempts, claimed_at,"
+            " claimed_by, lease_until)"
+            " SELECT s, d, k, p, 'claimed', 0, %(now)s, %(token)s, %(until)s"
+            " FROM unnest(%(subs)s::integer[], %(days)s::date[], %(kinds)s::text[], %(plan_days)s::integer[])"
+            " AS v(s, d, k, p)"
+            " ON CONFLICT (subscription_id, local_date, kind) DO NOTHING RETURNING id, subscription_id, kind",
+            {
+                "now": now,
+                "token": lease.token,
+                "until": lease.until,
+                "subs": [w.subscription_id for w in wanted],
+                "days": [w.local_date for w in wanted],
+                "kinds": [w.kind.value for w in wanted],
+                "plan_days": [w.plan_day for w in wanted],
+            },
         )
-        return self._deliveries(result.all(), wanted, status)
+        return self._deliveries(result.all(), wanted)
 
     async def advance(self, subs: Sequence[Subscription], now: datetime) -> None:
         if not subs:
@@ -221,13 +278,29 @@ class PostgresDeliverySql(DeliverySql):
             },
         )
 
-    async def mark(self, delivery_ids: Sequence[int], status: DeliveryStatus, *, error: str | None = None,
-                   retry_at: datetime | None = None) -> None:  # fmt: skip
-        if delivery_ids:
+    async def mark_sending(self, ids: Sequence[int], token: str) -> set[int]:
+        if not ids:
+            return set()
+        result = await self.connection.exec_driver_sql(
+            "UPDATE deliveries SET status = 'sending' WHERE id = ANY(%s::integer[]) AND claimed_by = %s"
+            " AND status IN ('claimed', 'sending') RETURNING id",
+            (list(ids), token),
+        )
+        return {row[0] for row in result.all()}
+
+    async def give_back(self, ids: Sequence[int], token: str, now: datetime) -> None:
+        if ids:
             await self.connection.exec_driver_sql(
-                "UPDATE deliveries SET status = %s, error = %s, retry_at = %s WHERE id = ANY(%s::integer[])",
-                (status.value, error, retry_at, list(delivery_ids)),
+                "UPDATE deliveries SET status = 'claimed', claimed_by = NULL, lease_until = %s"
+                " WHERE id = ANY(%s::integer[]) AND claimed_by = %s AND status IN ('claimed', 'sending')",
+                (now, list(ids), token),
             )
+
+    async def extend(self, lease: Lease) -> None:
+        await self.connection.exec_driver_sql(
+            "UPDATE deliveries SET lease_until = %s WHERE status IN ('claimed', 'sending') AND claimed_by = %s",
+            (lease.until, lease.token),
+        )
 
     async def settle(self, outcomes: Sequence[SendOutcome], now: datetime) -> None:
         if not outcomes:

@@ -31,9 +31,30 @@ def sync_url(url: str | URL) -> URL:
     return parsed.set(drivername=SYNC_DRIVERS[parsed.get_backend_name()])
 
 
+def url_secrets(url: str) -> list[str]:
+    """What of a database URL must never be printed: its password, also when a raw '@' or ':' in it makes the URL
+    parse wrongly (then the part taken for the host holds the password's tail)."""
+    _, scheme, rest = url.partition("://")
+    credentials = rest.rpartition("@")[0] if scheme else ""
+    if ":" not in credentials:
+        return []
+    password = credentials.split(":", 1)[1]
+    secrets = [password, *(piece for piece in password.split("@") if len(piece) >= 3)]
+    try:
+        parsed = make_url(url)
+    except Exception:  # unparseable: whatever the error quotes, the password is masked above
+        return secrets
+    if parsed.password is not None and str(parsed.password) != password:
+        secrets += [str(parsed.password), str(parsed.host or "")]
+    return [secret for secret in secrets if secret]
+
+
 def safe_url(url: str | URL) -> str:
     """The URL for logs and messages: never with its password."""
-    return make_url(url).render_as_string(hide_password=True)
+    shown = make_url(url).render_as_string(hide_password=True)
+    for secret in sorted(url_secrets(str(url)) if isinstance(url, str) else [], key=len, reverse=True):
+        shown = shown.replace(secret, "***")
+    return shown
 
 
 def make_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:

@@ -17,11 +17,11 @@ from bot.core.model import (
     Correction,
     DayDone,
     Delivery,
+    DeliveryKind,
     DeliveryStatus,
     Subscription,
 )
-from bot.store.delivery_sql import DeliverySql, for_connection
-from bot.store.tables import CompletionRow, CorrectionRow, DeliveryRow, SubscriptionRow, SummaryRow
+from bot.store.tables import CompletionRow, CorrectionRow, DeliveryRow, SubscriptionRow
 
 _SUBS: Table = SubscriptionRow.__table__  # type: ignore[assignment]
 _DONE: Table = CompletionRow.__table__  # type: ignore[assignment]
@@ -61,6 +61,7 @@ def to_subscription(row: Any) -> Subscription:
         next_due_at=row.next_due_at,
         last_pushed_date=row.last_pushed_date,
         last_pushed_day=row.last_pushed_day,
+        post_problem=row.post_problem,
         id=row.id,
         paused=row.paused,
     )
@@ -75,6 +76,7 @@ def to_delivery(row: DeliveryRow) -> Delivery:
         DeliveryStatus(row.status),
         row.attempts,
         row.message_id,
+        DeliveryKind(row.kind),
     )
 
 
@@ -119,6 +121,7 @@ class SqlUnitOfWork:
             "last_pushed_date": sub.last_pushed_date,
             "last_pushed_day": sub.last_pushed_day,
             "paused": sub.paused,
+            "post_problem": sub.post_problem,
             "updated_at": now,
         }
         if sub.id is None:
@@ -231,6 +234,7 @@ class SqlUnitOfWork:
             .where(
                 DeliveryRow.subscription_id == subscription_id,
                 DeliveryRow.plan_day == plan_day,
+                DeliveryRow.kind == DeliveryKind.PUSH.value,
                 DeliveryRow.status == DeliveryStatus.SENT.value,
                 DeliveryRow.message_id.is_not(None),
             )
@@ -238,17 +242,8 @@ class SqlUnitOfWork:
             .limit(1)
         )
 
-    async def claim_summary(self, subscription_id: int, week: int, now: datetime) -> bool:
-        statement = (
-            self._insert(SummaryRow)
-            .values(subscription_id=subscription_id, week=week, claimed_at=now)
-            .on_conflict_do_nothing(index_elements=["subscription_id", "week"])
-            .returning(SummaryRow.id)
-        )
-        return (await self.session.scalar(statement)) is not None
-
     async def forget(self, subscription_id: int) -> None:
-        for table in (CompletionRow, DeliveryRow, CorrectionRow, SummaryRow):
+        for table in (CompletionRow, DeliveryRow, CorrectionRow):
             await self.session.execute(delete(table).where(table.subscription_id == subscription_id))
         await self.session.execute(delete(SubscriptionRow).where(SubscriptionRow.id == subscription_id))
 
@@ -274,33 +269,20 @@ class SqlUnitOfWork:
             .values(
                 subscription_id=subscription_id,
                 local_date=local_date,
+                kind=DeliveryKind.PUSH.value,
                 plan_day=plan_day,
                 status=status.value,
                 attempts=0,
                 claimed_at=now,
                 sent_at=now if status is DeliveryStatus.SENT else None,
             )
-            .on_conflict_do_nothing(index_elements=["subscription_id", "local_date"])
+            .on_conflict_do_nothing(index_elements=["subscription_id", "local_date", "kind"])
             .returning(DeliveryRow.id)
         )
         new_id = await self.session.scalar(statement)
         if new_id is None:
             return None
         return Delivery(new_id, subscription_id, local_date, plan_day, status)
-
-    async def add_deliveries(
-        self, wanted: Sequence[tuple[int, date, int]], status: DeliveryStatus, now: datetime
-    ) -> list[Delivery]:
-        return await (await self._batch()).add_deliveries(wanted, status, now)
-
-    async def advance(self, subs: Sequence[Subscription], now: datetime) -> None:
-        await (await self._batch()).advance(subs, now)
-
-    async def claim_due(self, now: datetime, limit: int) -> list[Subscription]:
-        return await (await self._batch()).due(now, limit)
-
-    async def _batch(self) -> DeliverySql:
-        return for_connection(await self.session.connection())
 
     async def commit(self) -> None:
         await self.session.commit()

@@ -6,6 +6,9 @@ ROLLBACK, even when no transaction is open. Each trip wakes a thread and then th
 to back, up to ~1 ms from idle on a 2-core machine. Here a statement is executed, fetched and closed in one
 trip, and COMMIT or ROLLBACK outside a transaction (a no-op in sqlite3 anyway) makes none. SQLAlchemy still
 sees aiosqlite's connection, errors and behaviour; rows are fetched whole, as its adapter did anyway.
+
+This module is the one place that touches aiosqlite's internals (`Connection._execute`, `_conn`, `_thread`), so
+pyproject.toml pins aiosqlite to the 0.22 series; tests/store/test_units.py's one-trip test is the canary.
 """
 
 from __future__ import annotations

@@ -47,6 +47,7 @@ class SubscriptionRow(Base):
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_pushed_date: Mapped[date | None] = mapped_column(LocalDate, nullable=True)
     last_pushed_day: Mapped[int] = mapped_column(Integer, default=0)
+    post_problem: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -84,32 +85,25 @@ class CorrectionRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class SummaryRow(Base):
-    __tablename__ = "weekly_summaries"
-    # One wrap-up per group per plan week, whoever claims it.
-    __table_args__ = (UniqueConstraint("subscription_id", "week"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
-    week: Mapped[int] = mapped_column(Integer)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
 class DeliveryRow(Base):
     __tablename__ = "deliveries"
-    # The exactly-once key: one push per subscription per local date, whoever claims it.
+    # The exactly-once key: one message of each kind per subscription per local date, whoever claims it.
     __table_args__ = (
-        UniqueConstraint("subscription_id", "local_date"),
+        UniqueConstraint("subscription_id", "local_date", "kind"),
         Index("ix_deliveries_status_retry_at", "status", "retry_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
     local_date: Mapped[date] = mapped_column(LocalDate)
+    kind: Mapped[str] = mapped_column(String(16), default="push", server_default="push")
     plan_day: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The pass holding a CLAIMED or SENDING row, and until when; a live pass keeps extending it.
+    claimed_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)

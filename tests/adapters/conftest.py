@@ -35,9 +35,11 @@ async def tg() -> AsyncIterator[FakeTelegram]:
 
 @pytest.fixture
 async def telegram(app: App, tg: FakeTelegram) -> AsyncIterator[TelegramAdapter]:
-    adapter = TelegramAdapter(app, tg.token, tg.root, rate_limit=False, poll_timeout=1)
+    adapter = TelegramAdapter(app.commands, tg.token, tg.root, rate_limit=False, poll_timeout=1)
     await adapter.start()
+    app.gateways.connected(adapter.gateway)
     yield adapter
+    app.gateways.disconnected(adapter.gateway)
     await adapter.stop()
 
 
@@ -46,7 +48,9 @@ async def discord_bot(app: App, dc: FakeDiscord, caplog: pytest.LogCaptureFixtur
     """The Discord adapter, started against the `dc` fake server that each Discord test module sets up."""
     adapter = adapter_for(app, dc)
     await adapter.start()
+    app.gateways.connected(adapter.gateway)
     yield adapter
+    app.gateways.disconnected(adapter.gateway)
     await adapter.stop()
     # A failing handler still answers (with an apology), so a passing test must also have logged no error.
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("bot.adapters.discord")]

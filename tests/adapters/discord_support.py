@@ -31,7 +31,7 @@ async def serving(add_guilds: Callable[[FakeDiscord], object]) -> AsyncIterator[
 def adapter_for(app: App, dc: FakeDiscord, **options: Any) -> DiscordAdapter:
     # No 5 s pause before a re-IDENTIFY and no 2 s wait for more guilds: a test has no limits to respect.
     return DiscordAdapter(
-        app, "fake-token", api_url=dc.root, gateway_url=dc.gateway_url, guild_ready_timeout=0.05,
+        app.commands, "fake-token", api_url=dc.root, gateway_url=dc.gateway_url, guild_ready_timeout=0.05,
         identify_delay=0, **options,
     )  # fmt: skip
 

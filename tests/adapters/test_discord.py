@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -11,7 +12,7 @@ import discord
 import pytest
 from aiolimiter import AsyncLimiter
 
-from bot.adapters.discord import DiscordAdapter, rest_base
+from bot.adapters.discord import DiscordAdapter
 from bot.bootstrap import App
 from bot.core.clock import ManualClock
 from bot.core.menu import COMMANDS
@@ -29,7 +30,15 @@ from tests.adapters.discord_support import (
     subscription,
 )
 from tests.adapters.discord_support import ask as ask_as
-from tests.fakes.discord_payloads import DEFAULT_EVERYONE, EPHEMERAL, MANAGE_CHANNELS, MANAGE_GUILD, command_denial
+from tests.fakes.discord_payloads import (
+    DEFAULT_EVERYONE,
+    EPHEMERAL,
+    MANAGE_CHANNELS,
+    MANAGE_GUILD,
+    SEND_MESSAGES,
+    VIEW_CHANNEL,
+    command_denial,
+)
 from tests.fakes.discord_server import FakeDiscord, FakeInteraction
 
 ADA = 700000000000000001  # learns alone, in her DM
@@ -236,12 +245,11 @@ async def test_subscribing_a_channel_the_bot_cannot_post_in_is_explained(
     assert await app.learners.chat(Address("discord", str(CRAMPED_CHANNEL))) is None
 
 
-@pytest.mark.parametrize(("status", "code"), [(403, 50001), (404, 10003)], ids=["missing-access", "deleted"])
-async def test_a_channel_that_refuses_is_deactivated_not_retried(
-    app: App, discord_bot: DiscordAdapter, dc: FakeDiscord, status: int, code: int
+async def test_a_deleted_channel_is_deactivated_not_retried(
+    app: App, discord_bot: DiscordAdapter, dc: FakeDiscord
 ) -> None:
     await ask(dc, "subscribe", {"time": "20:00"}, user_id=ALICE, channel_id=GENERAL)
-    dc.fail_next("POST", rf"^/channels/{GENERAL}/messages$", status, code)
+    dc.fail_next("POST", rf"^/channels/{GENERAL}/messages$", 404, 10003)
     report = await app.delivery.run_pass()
     assert report.deactivated == 1 and report.failed == 0
     sub = await subscription(app, GENERAL)
@@ -250,6 +258,42 @@ async def test_a_channel_that_refuses_is_deactivated_not_retried(
     # Once the problem is fixed, an admin subscribing again turns it back on.
     await ask(dc, "subscribe", user_id=ALICE, channel_id=GENERAL)
     assert (await subscription(app, GENERAL)).active
+
+
+@pytest.mark.parametrize("denied", [SEND_MESSAGES, VIEW_CHANNEL], ids=["send-messages", "view-channel"])
+async def test_a_channel_that_took_the_bots_permissions_is_kept_and_its_admins_told(
+    app: App, discord_bot: DiscordAdapter, dc: FakeDiscord, clock: ManualClock, denied: int
+) -> None:
+    await ask(dc, "subscribe", {"time": "20:00"}, user_id=ALICE, channel_id=GENERAL)
+    assert (await app.delivery.run_pass()).sent == 1
+    await dc.deny_bot(GENERAL, denied)  # an admin's channel overwrite; the gateway tells the client
+    await eventually(lambda: _cannot_send(discord_bot))
+    clock.set(datetime(2026, 3, 3, 20, 0, tzinfo=UTC))
+    report = await app.delivery.run_pass()
+    assert report.cannot_post == 1 and report.deactivated == 0 and report.failed == 0
+    sub = await subscription(app, GENERAL)
+    assert sub.active and not sub.unreachable and sub.post_problem == "permissions"
+    answer = await ask(dc, "settings", user_id=ALICE, channel_id=GENERAL)
+    told = await answer.followup()  # after the settings, and for Alice alone
+    assert "View Channel, Send Messages and Embed Links" in told.content and told.flags & EPHEMERAL
+    member = await ask(dc, "streak", user_id=BO, channel_id=GENERAL)
+    await asyncio.sleep(0.2)  # a notice would follow the answer at once
+    assert "could not post" not in await content(member) and member.followups == []
+
+    await dc.deny_bot(GENERAL, 0)
+    clock.set(datetime(2026, 3, 4, 20, 0, tzinfo=UTC))
+    assert (await app.delivery.run_pass()).sent == 1
+    assert len(pushes(dc, GENERAL)) == 2
+    settings = await ask(dc, "settings", user_id=ALICE, channel_id=GENERAL)
+    await asyncio.sleep(0.2)
+    assert "Status: subscribed" in await content(settings) and settings.followups == []
+
+
+async def _cannot_send(adapter: DiscordAdapter) -> bool:
+    channel = adapter.client.get_channel(GENERAL)
+    assert isinstance(channel, discord.TextChannel)
+    perms = channel.permissions_for(channel.guild.me)
+    return not (perms.send_messages and perms.view_channel)
 
 
 async def test_a_user_who_closed_their_dms_is_deactivated(
@@ -303,11 +347,12 @@ async def test_buttons_keep_working_after_a_restart(
     clock.set(NEXT_MORNING)
     assert (await app.delivery.run_pass()).sent == 2
     [dm_push], [channel_push] = pushes(dc, dc.dm_channel_id(ADA)), pushes(dc, GENERAL)
+    app.gateways.disconnected(discord_bot.gateway)
     await discord_bot.stop()
-    assert "discord" not in app.gateways
 
     restarted = adapter_for(app, dc)
     await restarted.start()
+    app.gateways.connected(restarted.gateway)
     try:
         assert len(dc.identify_payloads) == 2
         edit = await (await dc.press_button("studybot:done:2", dm_push.id, user_id=ADA)).response()
@@ -391,12 +436,6 @@ async def test_a_deleted_channel_or_a_removed_bot_stops_pushes_and_rejoining_res
     await eventually(lambda: stopped(GENERAL))
     await dc.add_bot_back(GUILD)
     await eventually(lambda: active(GENERAL))
-
-
-def test_rest_base_accepts_a_root_or_a_full_api_url() -> None:
-    assert rest_base("https://discord.com") == "https://discord.com/api/v10"
-    assert rest_base("http://127.0.0.1:8080/") == "http://127.0.0.1:8080/api/v10"
-    assert rest_base("http://127.0.0.1:8080/api/v9") == "http://127.0.0.1:8080/api/v9"
 
 
 async def test_an_admins_bad_time_or_zone_in_a_channel_is_answered_to_them_alone(

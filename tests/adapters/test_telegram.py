@@ -139,8 +139,8 @@ async def test_two_processes_passing_at_once_push_each_chat_once(
         tg.send_command(1000 + n, "/subscribe 09:00 UTC", user_id=1000 + n)
     await tg.wait_until(lambda: len(tg.calls_of("sendMessage")) >= 40, timeout=20)
     other = await bootstrap(settings, clock=clock, curriculum=curriculum, migrate=False)
-    second = TelegramAdapter(other, tg.token, tg.root, rate_limit=False)
-    other.gateways["telegram"] = second.gateway
+    second = TelegramAdapter(other.commands, tg.token, tg.root, rate_limit=False)
+    other.gateways.connected(second.gateway)
     try:
         await second.application.initialize()
         due = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
@@ -190,8 +190,9 @@ async def test_catch_up_after_downtime(app: App, telegram: TelegramAdapter, tg: 
 
 
 async def test_a_slow_chat_does_not_hold_up_others_and_each_chat_keeps_its_order(app: App, tg: FakeTelegram) -> None:
-    adapter = TelegramAdapter(app, tg.token, tg.root, rate_limit=True, poll_timeout=1)
+    adapter = TelegramAdapter(app.commands, tg.token, tg.root, rate_limit=True, poll_timeout=1)
     await adapter.start()
+    app.gateways.connected(adapter.gateway)
     try:
         # Two replies to one chat: the per-chat pacer holds the second for about a second.
         tg.send_command(ADA, "/subscribe 08:00 UTC", user_id=ADA)

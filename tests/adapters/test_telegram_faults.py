@@ -153,8 +153,9 @@ async def test_chat_migrated_error_on_send_follows_the_new_id(
 
 async def test_limiter_keeps_a_burst_under_the_servers_cap(app: App) -> None:
     async with FakeTelegram(global_rate=30) as tg:
-        adapter = TelegramAdapter(app, tg.token, tg.root, rate_limit=True, poll_timeout=1)
+        adapter = TelegramAdapter(app.commands, tg.token, tg.root, rate_limit=True, poll_timeout=1)
         await adapter.start()
+        app.gateways.connected(adapter.gateway)
         try:
             for n in range(45):
                 await app.commands.learners.subscribe(

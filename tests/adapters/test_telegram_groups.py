@@ -207,3 +207,24 @@ async def test_a_press_on_an_inline_message_is_answered(telegram: TelegramAdapte
     tg.press_inline_button("AAQ-inline", "done:1", user_id=ADA, first_name="Ada")
     answer = await tg.wait_for_call("answerCallbackQuery")
     assert "no longer in use" in str(answer.params.get("text")) and tg.unanswered_callbacks == set()
+
+
+async def test_a_muted_group_keeps_its_subscription_and_its_admin_hears_the_fix_in_a_dm(
+    app: App, telegram: TelegramAdapter, tg: FakeTelegram, clock: ManualClock
+) -> None:
+    await subscribed_group(app, tg, GROUP, clock)
+    muted = "Bad Request: not enough rights to send text messages to the chat"
+    tg.fail_next("sendMessage", 400, muted, chat_id=GROUP, count=2)  # the next push, and the reply below
+    clock.advance(timedelta(days=1, hours=8))
+    report = await app.delivery.run_pass()
+    assert report.cannot_post == 1 and report.deactivated == 0 and report.failed == 0
+    tg.send_command(GROUP, "/settings", user_id=EVE, first_name="Eve", chat_type="supergroup")
+    notice = await tg.wait_for_call("sendMessage", chat_id=EVE, predicate=says("could not post"))
+    assert "allowing me to post" in text_of(notice)
+    assert [c.status for c in tg.calls_of("sendMessage") if str(c.params["chat_id"]) == str(GROUP)][-2:] == [400, 400]
+
+    clock.advance(timedelta(days=1))  # unmuted by now: the subscription never stopped
+    assert (await app.delivery.run_pass()).sent == 1
+    assert "Day 3/140" in text_of(tg.calls_of("sendMessage")[-1])
+    settings = await command(tg, GROUP, EVE, "Eve", "/settings")
+    assert "could not post" not in text_of(settings)

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.adapters.telegram.gateway import TelegramGateway
+from bot.adapters.telegram.pacing import WireLimiter
 from bot.adapters.telegram.request import AiohttpRequest
 from bot.core.ports import ChatUnreachable, SendUncertain
 from bot.core.replies import PictureReply, TextReply
@@ -25,17 +28,23 @@ CLIENTS: dict[str, Maker] = {
 }
 
 
-def bot_for(root: str, token: str, make: Maker, read_timeout: float = 5.0) -> Bot:
-    return Bot(token, base_url=f"{root}/bot", request=make(read_timeout), get_updates_request=make(read_timeout))
+def bot_for(root: str, token: str, make: Maker, read_timeout: float = 5.0) -> ExtBot[Any]:
+    return ExtBot(
+        token,
+        base_url=f"{root}/bot",
+        request=make(read_timeout),
+        get_updates_request=make(read_timeout),
+        rate_limiter=WireLimiter(pace=False),
+    )
 
 
 @pytest.fixture
-async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
+async def bot(tg: FakeTelegram) -> AsyncIterator[ExtBot[Any]]:
     async with bot_for(tg.root, tg.token, CLIENTS["aiohttp"]) as client:
         yield client
 
 
-async def test_text_and_markup_arrive_as_the_form_the_bot_api_reads(bot: Bot, tg: FakeTelegram) -> None:
+async def test_text_and_markup_arrive_as_the_form_the_bot_api_reads(bot: ExtBot[Any], tg: FakeTelegram) -> None:
     gateway = TelegramGateway(bot)
     message_id = await gateway.send(str(ADA), TextReply("5 < 6 & “quotes” 中文"))
     call = await tg.wait_for_call("sendMessage", chat_id=ADA)
@@ -43,7 +52,7 @@ async def test_text_and_markup_arrive_as_the_form_the_bot_api_reads(bot: Bot, tg
     assert tg.message(ADA, int(message_id))["text"] == "5 &lt; 6 &amp; “quotes” 中文"
 
 
-async def test_a_picture_goes_as_multipart(bot: Bot, tg: FakeTelegram) -> None:
+async def test_a_picture_goes_as_multipart(bot: ExtBot[Any], tg: FakeTelegram) -> None:
     png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
     await TelegramGateway(bot).send(str(ADA), PictureReply(png, "Done 1/140"))
     call = await tg.wait_for_call("sendPhoto", chat_id=ADA)
@@ -95,7 +104,7 @@ async def test_bot_api_errors_keep_their_types(
         await bot.send_message(ADA, "hello")
 
 
-async def test_a_blocked_chat_reaches_the_core_as_unreachable(bot: Bot, tg: FakeTelegram) -> None:
+async def test_a_blocked_chat_reaches_the_core_as_unreachable(bot: ExtBot[Any], tg: FakeTelegram) -> None:
     tg.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
     with pytest.raises(ChatUnreachable):
         await TelegramGateway(bot).send(str(ADA), TextReply("hello"))

@@ -65,7 +65,7 @@ async def test_a_groups_topic_is_announced_and_the_runner_told_even_as_the_clock
     told: list[str] = []
     app.learners.due_now.append(lambda: told.append("kick"))
     gateway = RecordingGateway()
-    app.gateways["test"] = gateway
+    app.gateways.connected(gateway)
     gateway.admins.add(("-3", "1"))
     admin = Chat(app, chat_id="-3", user_id="1", kind=ChatKind.GROUP)
     answer = await admin.say("/subscribe 08:00 UTC")
@@ -193,7 +193,7 @@ async def test_unknown_zone_suggests_close_names_and_changes_nothing(app: App) -
 
 async def test_part_hour_offsets_are_zones_and_arrive_at_their_local_time(app: App, clock: ManualClock) -> None:
     gateway = RecordingGateway()
-    app.gateways["test"] = gateway
+    app.gateways.connected(gateway)
     india, nepal = Chat(app, chat_id="1", user_id="1"), Chat(app, chat_id="2", user_id="2")
     assert "Subscribed! Every day at 07:00 (UTC+5:30)" in await india.say("/subscribe 07:00 UTC+5:30")
     assert "07:00 (UTC+5:45)" in await nepal.say("/subscribe UTC+05:45 07:00")
@@ -307,7 +307,7 @@ async def test_only_group_admins_change_the_group(app: App) -> None:
     from tests.support import RecordingGateway
 
     gateway = RecordingGateway()
-    app.gateways["test"] = gateway
+    app.gateways.connected(gateway)
     member = Chat(app, chat_id="-9", user_id="1", kind=ChatKind.GROUP)
     admin = Chat(app, chat_id="-9", user_id="2", kind=ChatKind.GROUP)
     gateway.admins.add(("-9", "2"))

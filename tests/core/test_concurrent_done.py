@@ -38,7 +38,7 @@ async def test_concurrent_done_in_many_chats_each_get_their_own_answer(app: App,
 async def test_one_person_in_a_dm_and_a_group_at_once(app: App, clock: ManualClock) -> None:
     dm = Chat(app, chat_id="77", user_id="77")
     group = Chat(app, chat_id="-77", user_id="77", kind=ChatKind.GROUP)
-    app.gateways["test"] = _admin_gateway(group)
+    app.gateways.connected(_admin_gateway(group))
     await dm.say("/subscribe 08:00 UTC")
     clock.advance(DAY)
     await group.say("/subscribe 08:00 UTC")

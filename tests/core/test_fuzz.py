@@ -47,7 +47,7 @@ def database_url(tmp_path: Path, sqlite_template: Path) -> str:
 @pytest.fixture
 def chats(app: App) -> list[Chat]:
     gateway = RecordingGateway()
-    app.gateways["test"] = gateway
+    app.gateways.connected(gateway)
     gateway.admins.add(("-7", "1"))
     return [
         Chat(app),

@@ -23,7 +23,7 @@ async def group_with_admin(app: App, group: str = "-1", admin: str = "1") -> Rec
     gateway = app.gateways.get("test")
     if not isinstance(gateway, RecordingGateway):
         gateway = RecordingGateway()
-        app.gateways["test"] = gateway
+        app.gateways.connected(gateway)
     gateway.admins.add((group, admin))
     reply = await member(app, group, admin, "Admin").say("/subscribe 08:00 UTC")
     assert "Subscribed" in reply and "on its way" in reply  # a group's topic comes as a push, not a reply
@@ -111,7 +111,7 @@ async def test_admin_corrects_a_members_day_and_members_shows_the_trail(app: App
 
 async def test_weekly_summary_reaches_the_group_once_at_its_week_boundary(app: App, clock: ManualClock) -> None:
     gateway = RecordingGateway()
-    app.gateways["test"] = gateway
+    app.gateways.connected(gateway)
     gateway.admins.add(("-1", "1"))
     await member(app, "-1", "1", "Admin").say("/subscribe 09:00 Asia/Tokyo")  # 09:00 JST = 00:00 UTC
     ada = member(app, "-1", "2", "Ada")
@@ -167,7 +167,7 @@ async def test_forget_needs_an_admins_tap_and_deletes_everything(app: App, clock
 
 async def test_forget_of_a_channel_asked_in_a_dm_deletes_the_channel_not_the_dm(app: App) -> None:
     gateway = RecordingGateway()
-    app.gateways["test"] = gateway
+    app.gateways.connected(gateway)
     gateway.admins.add(("-900", "1"))
     dm = Chat(app, chat_id="1", user_id="1", user_name="Eve")
     await dm.say("/subscribe 08:00 UTC")  # Eve's own plan, in her DM
@@ -193,7 +193,7 @@ async def test_every_button_answering_a_command_aimed_at_a_channel_names_that_ch
     """The audit: a reply to a command about another chat lands in the asker's DM, so any button on it must carry
     the chat it acts on (a bare action would act on the DM it is pressed in)."""
     gateway = RecordingGateway()
-    app.gateways["test"] = gateway
+    app.gateways.connected(gateway)
     channel = Address("test", "-900")
     from bot.adapters.telegram.channels import MANAGED
 
@@ -225,7 +225,7 @@ async def test_a_member_forgets_their_own_record_in_a_group(app: App, clock: Man
     assert "Status: subscribed" in await bo.say("/settings")
     assert "Only this group's admins can forget the whole group" in await bo.say("/forget")
     assert await app.live.flush() == 1  # day 1's push: "done so far" is edited without her
-    gateway = app.gateways["test"]
+    gateway = app.gateways.get("test")
     assert isinstance(gateway, RecordingGateway)
     edited = gateway.edits[-1][2]
     assert isinstance(edited, TopicCard) and "Done so far (1): Bo" in edited.footer
@@ -308,7 +308,7 @@ async def test_a_member_who_studies_only_in_groups_has_a_streak_in_their_dm(app:
 
 async def test_a_members_subscribe_button_in_a_group_is_refused_without_a_success_toast(app: App) -> None:
     gateway = RecordingGateway()
-    app.gateways["test"] = gateway
+    app.gateways.connected(gateway)
     answer = await member(app, "-1", "2", "Bo").press("subscribe")
     assert "Subscribed" not in answer.toast
     assert any("Only this group's admins" in text_of(r) for r in answer.replies)

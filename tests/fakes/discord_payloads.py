@@ -18,6 +18,9 @@ LOADING = 128
 SUPPRESS_EMBEDS = 4
 COMPONENTS_V2 = 1 << 15
 ADMINISTRATOR = 0x8
+VIEW_CHANNEL = 0x400
+SEND_MESSAGES = 0x800
+EMBED_LINKS = 0x4000
 MANAGE_CHANNELS = 0x10
 MANAGE_GUILD = 0x20
 # Admins get every bit in interaction payloads, which is what permission checks read.
@@ -235,6 +238,30 @@ class FakeGuild:
             perms |= int(self.roles[role_id]["permissions"])
         if perms & ADMINISTRATOR or user_id == self.owner_id:
             return ALL_PERMISSIONS
+        return perms
+
+    def channel_permissions_of(self, channel: JSON, user_id: int) -> int:
+        """As Discord computes them: the roles' permissions, then the channel's overwrites for @everyone, the
+        member's roles and the member (threads follow their parent channel)."""
+        perms = self.permissions_of(user_id)
+        if perms == ALL_PERMISSIONS:
+            return perms
+        if channel.get("parent_id") and int(channel["parent_id"]) in self.channels:
+            channel = self.channels[int(channel["parent_id"])]
+        member = self.members.get(user_id)
+        roles = {str(r) for r in (member.role_ids if member else [])}
+        overwrites = channel.get("permission_overwrites") or []
+        layers = (
+            [o for o in overwrites if o["id"] == str(self.id)],
+            [o for o in overwrites if o["type"] == 0 and o["id"] in roles],
+            [o for o in overwrites if o["type"] == 1 and o["id"] == str(user_id)],
+        )
+        for layer in layers:
+            deny = allow = 0
+            for overwrite in layer:
+                deny |= int(overwrite["deny"])
+                allow |= int(overwrite["allow"])
+            perms = (perms & ~deny) | allow
         return perms
 
     def member_payload(self, user_id: int, *, with_permissions: bool = False) -> JSON:

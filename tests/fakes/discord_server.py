@@ -314,6 +314,19 @@ class FakeDiscord:
         if tell_client:
             await self.dispatch("GUILD_DELETE", {"id": str(guild_id)})
 
+    async def deny_bot(self, channel_id: int, permissions: int, *, tell_client: bool = True) -> None:
+        """An admin overwrites the bot's permissions in a channel (0 lifts it): its posts are then refused as on
+        Discord (50001 without View Channel, 50013 without Send Messages or, for embeds, Embed Links);
+        CHANNEL_UPDATE tells the client."""
+        channel = self.channels[channel_id]
+        bot_id = str(self.bot["id"])
+        kept = [o for o in channel["permission_overwrites"] if o["id"] != bot_id]
+        if permissions:
+            kept.append({"id": bot_id, "type": 1, "allow": "0", "deny": str(permissions)})
+        channel["permission_overwrites"] = kept
+        if tell_client:
+            await self.dispatch("CHANNEL_UPDATE", channel)
+
     async def add_bot_back(self, guild_id: int) -> None:
         """Invite the bot again: GUILD_CREATE without `unavailable`, which discord.py reports as a join."""
         guild = self.guilds[guild_id]
@@ -610,7 +623,15 @@ class FakeDiscord:
         return 200, synced
 
     def _post_message(self, call: _Call) -> tuple[int, Any]:
-        return 200, self._create_message(self._channel(call), call.body or {}, call.files).payload
+        channel = self._channel(call)
+        guild = self.guilds.get(int(channel["guild_id"])) if channel.get("guild_id") else None
+        if guild is not None:
+            perms = guild.channel_permissions_of(channel, int(self.bot["id"]))
+            if not perms & p.VIEW_CHANNEL:
+                raise _ApiError(403, 50001, "Missing Access")
+            if not perms & p.SEND_MESSAGES or ((call.body or {}).get("embeds") and not perms & p.EMBED_LINKS):
+                raise _ApiError(403, 50013, "Missing Permissions")
+        return 200, self._create_message(channel, call.body or {}, call.files).payload
 
     def _patch_message(self, call: _Call) -> tuple[int, Any]:
         message = self._message(call)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from bot.bootstrap import App, bootstrap
 from bot.core.clock import ManualClock
+from bot.core.gateways import Gateways
 from bot.core.replies import TopicCard
 from bot.settings import Settings
 from bot.store.store import SqlStore
@@ -24,7 +25,7 @@ DAY = timedelta(days=1)
 
 def gateway_for(app: App) -> RecordingGateway:
     gateway = RecordingGateway()
-    app.gateways["test"] = gateway
+    app.gateways.connected(gateway)
     return gateway
 
 
@@ -89,7 +90,8 @@ async def test_two_processes_passing_at_once_send_each_push_once(
     other = await bootstrap(settings, clock=clock, curriculum=curriculum, migrate=False)
     try:
         shared = RecordingGateway()
-        app.gateways["test"] = other.gateways["test"] = shared
+        app.gateways.connected(shared)
+        other.gateways.connected(shared)
         for n in range(40):
             await Chat(app, chat_id=str(1000 + n), user_id=str(1000 + n)).say("/subscribe 09:00 UTC")
         due = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
@@ -187,16 +189,14 @@ async def test_a_crash_mid_pass_neither_repeats_nor_loses_pushes(
     sent_before_crash = 2
     cut_off: list[str] = []
 
-    async def send(chat_id: str, reply: object) -> str:
+    async def crash_on_the_third(chat_id: str) -> None:
         if len(crashing.sent) == sent_before_crash:
             cut_off.append(chat_id)
             raise Crash  # the third send dies with the process: it may or may not have reached the chat
-        crashing.sent.append((chat_id, reply))  # type: ignore[arg-type]
-        return str(len(crashing.sent))
 
-    crashing.send = send  # type: ignore[method-assign]
+    crashing.on_the_wire = crash_on_the_third
     # Two senders at once: at the crash, the one that died and at most one more are in flight.
-    two_senders = DeliveryEngine(app.store, clock, curriculum, {"test": crashing}, DeliveryPolicy(concurrency=2))
+    two_senders = DeliveryEngine(app.store, clock, curriculum, Gateways(crashing), DeliveryPolicy(concurrency=2))
     due = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
     with pytest.raises(Crash):
         await two_senders.run_pass(due)
@@ -204,9 +204,10 @@ async def test_a_crash_mid_pass_neither_repeats_nor_loses_pushes(
     restarted = await bootstrap(settings, clock=clock, curriculum=curriculum, migrate=False)
     try:
         after = RecordingGateway()
-        restarted.gateways["test"] = after
-        assert (await restarted.delivery.run_pass(due + timedelta(minutes=1))).sent == 0  # claims still leased
-        report = await restarted.delivery.run_pass(due + timedelta(minutes=11))
+        restarted.gateways.connected(after)
+        assert (await restarted.delivery.run_pass(due + timedelta(seconds=10))).sent == 0  # claims still leased
+        assert await restarted.delivery.next_wakeup(due + timedelta(seconds=10)) == due + timedelta(seconds=30)
+        report = await restarted.delivery.run_pass(due + timedelta(seconds=31))
         statuses = await delivery_statuses(restarted, plan_day=2)
     finally:
         await restarted.close()
@@ -233,28 +234,30 @@ async def delivery_statuses(app: App, plan_day: int) -> dict[str, int]:
 async def test_stopping_releases_the_rest_of_the_pass_to_the_next_one(
     app: App, settings: Settings, clock: ManualClock, curriculum: Curriculum
 ) -> None:
-    for n in range(4):
-        await Chat(app, chat_id=str(20 + n), user_id=str(20 + n)).say("/subscribe 08:00 UTC")
+    chats = {str(20 + n) for n in range(6)}
+    for chat in chats:
+        await Chat(app, chat_id=chat, user_id=chat).say("/subscribe 08:00 UTC")
     gateway = RecordingGateway()
-    original = gateway.send
+    engine = DeliveryEngine(app.store, clock, curriculum, Gateways(gateway), DeliveryPolicy(concurrency=2))
 
-    async def send_then_stop(chat_id: str, reply: object) -> str:
-        app.delivery.stop()  # SIGTERM arrives while the first push is in flight
-        return await original(chat_id, reply)  # type: ignore[arg-type]
+    async def stop(chat_id: str) -> None:
+        engine.stop()  # SIGTERM arrives while the first two pushes are on the wire
 
-    gateway.send = send_then_stop  # type: ignore[method-assign]
-    app.gateways["test"] = gateway
+    gateway.on_the_wire = stop
     due = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
-    report = await app.delivery.run_pass(due)
-    assert report.sent == 1 and report.released == 3
+    report = await engine.run_pass(due)
+    assert report.sent == 2 and report.released == 4
+    assert await delivery_statuses(app, plan_day=2) == {"sent": 2, "claimed": 4}
 
     successor = await bootstrap(settings, clock=clock, curriculum=curriculum, migrate=False)
     try:
         after = gateway_for(successor)
-        assert (await successor.delivery.run_pass(due + timedelta(seconds=5))).sent == 3
+        # Handed back, not left to a lease: the next pass sends them at once, as first attempts.
+        assert (await successor.delivery.run_pass(due + timedelta(seconds=5))).sent == 4
     finally:
         await successor.close()
-    assert {c for c, _ in gateway.sent} | {c for c, _ in after.sent} == {"20", "21", "22", "23"}
+    assert {c for c, _ in gateway.sent} | {c for c, _ in after.sent} == chats
+    assert len(gateway.sent) + len(after.sent) == 6
 
 
 async def test_a_chat_waiting_for_its_slot_holds_up_no_one_across_batches(
@@ -264,19 +267,16 @@ async def test_a_chat_waiting_for_its_slot_holds_up_no_one_across_batches(
         await Chat(app, chat_id=str(30 + n), user_id=str(30 + n)).say("/subscribe 08:00 UTC")
     gateway = RecordingGateway()
     others_sent = asyncio.Event()
-    original = gateway.send
 
-    async def send(chat_id: str, reply: object) -> str:
+    async def slot(chat_id: str) -> None:
         if chat_id == "30":
             await others_sent.wait()  # as a group waits ~3 s for its next per-group slot
-        message_id = await original(chat_id, reply)  # type: ignore[arg-type]
-        if len(gateway.sent) == 6:
-            others_sent.set()
-        return message_id
+        elif len(gateway.sent) == 5:
+            others_sent.set()  # this one is the sixth
 
-    gateway.send = send  # type: ignore[method-assign]
+    gateway.waiting = slot
     # Batches of 3 with 2 senders: the other 6 pushes, in later batches, go out while chat 30 waits.
-    engine = DeliveryEngine(app.store, clock, curriculum, {"test": gateway}, DeliveryPolicy(batch=3, concurrency=2))
+    engine = DeliveryEngine(app.store, clock, curriculum, Gateways(gateway), DeliveryPolicy(batch=3, concurrency=2))
     report = await asyncio.wait_for(engine.run_pass(datetime(2026, 3, 3, 8, 0, tzinfo=UTC)), timeout=10)
     assert report.sent == 7 and report.claimed == 7
     assert [chat for chat, _ in gateway.sent][-1] == "30"
@@ -287,7 +287,7 @@ async def test_a_backlog_of_late_pushes_larger_than_a_batch_is_all_skipped_in_on
 ) -> None:
     for n in range(5):
         await Chat(app, chat_id=str(40 + n), user_id=str(40 + n)).say("/subscribe 08:00 UTC")
-    engine = DeliveryEngine(app.store, clock, curriculum, {"test": RecordingGateway()}, DeliveryPolicy(batch=2))
+    engine = DeliveryEngine(app.store, clock, curriculum, Gateways(RecordingGateway()), DeliveryPolicy(batch=2))
     report = await engine.run_pass(datetime(2026, 3, 3, 15, 0, tzinfo=UTC))  # 7 hours late, grace is 6
     assert report.skipped == 5 and report.due == 5 and report.sent == 0
     assert (await engine.run_pass(datetime(2026, 3, 4, 8, 0, tzinfo=UTC))).sent == 5  # and tomorrow is normal

@@ -13,14 +13,13 @@ from discord.app_commands import AppCommandContext, AppInstallationType
 
 from bot.adapters.discord.format import ActionButton
 from bot.adapters.discord.inbound import DiscordInbound
+from bot.adapters.discord.outbound import MAX_RATE_LIMIT_WAIT
+from bot.adapters.discord.patches import quiet_voice
 from bot.adapters.discord.slash import CatalogTranslator, install
 from bot.core.i18n import language_from_hint, messages
 from bot.core.replies import TextReply
 
 log = logging.getLogger(__name__)
-
-# A longer wait asked by Discord fails the send (retried on a later pass) instead of stalling a delivery pass.
-MAX_RATE_LIMIT_WAIT = 60.0
 
 
 def intents() -> discord.Intents:
@@ -41,8 +40,7 @@ class StudyClient(discord.Client):
         guild_ready_timeout: float = 2.0,
         identify_delay: float | None = None,
     ) -> None:
-        # A study bot has no voice; spare the operator discord.py's warnings about voice libraries.
-        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+        quiet_voice()
         super().__init__(
             intents=intents(), guild_ready_timeout=guild_ready_timeout, max_ratelimit_timeout=MAX_RATE_LIMIT_WAIT
         )

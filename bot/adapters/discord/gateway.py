@@ -3,6 +3,7 @@ limit, and maps discord.py's errors to the core's."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -13,7 +14,15 @@ import discord
 from aiolimiter import AsyncLimiter
 
 from bot.adapters.discord.format import outgoing
-from bot.core.ports import ChatUnreachable, SendUncertain, TemporaryFailure
+from bot.core.ports import (
+    MISSING_PERMISSIONS,
+    SLOW_MODE,
+    CannotPost,
+    ChatUnreachable,
+    OnWire,
+    SendUncertain,
+    TemporaryFailure,
+)
 from bot.core.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -22,7 +31,12 @@ PLATFORM = "discord"
 DM_PREFIX = "dm:"
 # Discord allows 50 requests a second per bot across all routes; leave room for interaction traffic.
 REQUESTS_PER_SECOND = 40.0
+# A send whose ledger mark took longer than this missed its paced slot (see the Telegram adapter's pacing).
+LAPSED_SLOT_SECONDS = 0.5
 UNKNOWN_MESSAGE = 10008
+# Refusals that leave the channel there but the bot unable to post in it (permissions removed, slow mode): keep the
+# subscription, skip the message, tell an admin. 50007 (a user's closed DMs) means gone, like a block.
+MISSING_ACCESS, MISSING_PERMISSIONS_CODE, SLOWMODE_LIMIT = 50001, 50013, 20016
 _T = TypeVar("_T")
 
 Messageable = discord.PartialMessageable
@@ -52,14 +66,14 @@ class DiscordGateway:
         self.remember = remember
         self._dm_channels: OrderedDict[int, int] = OrderedDict()  # user id -> DM channel id
 
-    async def send(self, chat_id: str, reply: Reply) -> str:
+    async def send(self, chat_id: str, reply: Reply, *, on_wire: OnWire | None = None) -> str:
         out = outgoing(reply)
 
         async def send(channel: Messageable) -> discord.Message:
             return await channel.send(**out.kwargs())
 
         try:
-            message = await self._call(chat_id, send)
+            message = await self._call(chat_id, send, on_wire)
         except MessageGone as exc:  # not a thing a new message can meet; counted as a refusal to retry later
             raise TemporaryFailure(str(exc)) from None
         return str(message.id)
@@ -111,14 +125,44 @@ class DiscordGateway:
             self._dm_channels.popitem(last=False)
         return self.client.get_partial_messageable(known, type=discord.ChannelType.private)
 
-    async def _call(self, chat_id: str, action: Callable[[Messageable], Awaitable[_T]]) -> _T:
-        """Run one REST call on a chat's channel, mapping Discord's errors to the core's."""
+    async def _call(
+        self, chat_id: str, action: Callable[[Messageable], Awaitable[_T]], on_wire: OnWire | None = None
+    ) -> _T:
+        """Run one REST call on a chat's channel, mapping Discord's errors to the core's; `on_wire` is awaited
+        after our pacing, just before the call (discord.py's own bucket waits, rare under that pacing, follow)."""
+        channel = await self._mapped(self._ready_channel(chat_id), chat_id)
+        if on_wire is not None:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            await on_wire()
+            if loop.time() - started > LAPSED_SLOT_SECONDS:
+                await self._pace()  # the paced slot has passed (the database was slow): take a fresh one
+        return await self._mapped(action(channel), chat_id)
+
+    async def _ready_channel(self, chat_id: str) -> Messageable:
+        channel = await self._channel(chat_id)
+        await self._pace()
+        return channel
+
+    def _lacks_permissions(self, chat_id: str) -> bool:
+        """Whether the gateway's cache says the bot may not see or post in this channel (an admin took the
+        permissions away), as opposed to the bot being gone from the server."""
+        channel = self.client.get_channel(int(chat_id)) if chat_id.isdigit() else None
+        if not isinstance(channel, discord.abc.GuildChannel | discord.Thread):
+            return False
+        perms = channel.permissions_for(channel.guild.me)
+        return not (perms.view_channel and perms.send_messages)
+
+    async def _mapped(self, call: Awaitable[_T], chat_id: str) -> _T:
         try:
-            channel = await self._channel(chat_id)
-            await self._pace()
-            return await action(channel)
+            return await call
         except discord.Forbidden as exc:
-            # 50001 missing access, 50013 missing permissions, 50007 the user closed their DMs.
+            # 50013: a permission is missing. 50001 (missing access) means that too, or that the bot was removed
+            # from the server, which the cache (kept by the gateway) tells apart. 50007: the user closed their DMs
+            # or blocked the bot.
+            lacks = exc.code == MISSING_PERMISSIONS_CODE
+            if lacks or (exc.code == MISSING_ACCESS and self._lacks_permissions(chat_id)):
+                raise CannotPost(MISSING_PERMISSIONS, f"Discord refused ({exc.code}): {exc.text}") from None
             raise ChatUnreachable(f"Discord refused ({exc.code}): {exc.text}") from None
         except discord.NotFound as exc:
             if exc.code == UNKNOWN_MESSAGE:
@@ -131,6 +175,8 @@ class DiscordGateway:
             # discord.py already retried 500/502/504 with backoff before giving up.
             raise TemporaryFailure(f"Discord server error {exc.status}") from None
         except discord.HTTPException as exc:
+            if exc.code == SLOWMODE_LIMIT:
+                raise CannotPost(SLOW_MODE, f"Discord refused ({exc.code}): {exc.text}") from None
             raise TemporaryFailure(f"Discord refused the message ({exc.status}/{exc.code}): {exc.text}") from None
         except aiohttp.ConnectionTimeoutError as exc:
             raise TemporaryFailure(f"could not connect: {exc!r}") from None

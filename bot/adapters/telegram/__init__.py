@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
-
-# PTB 22 gives RetryAfter.retry_after as a timedelta when asked to (and warns otherwise); we read both.
-os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from telegram import (
     BotCommand,
@@ -16,21 +12,21 @@ from telegram import (
     BotCommandScopeDefault,
     Update,
 )
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder
 
-from bot.adapters.telegram.gateway import PLATFORM, ChatPacer, TelegramGateway
+from bot.adapters.telegram.gateway import PLATFORM, TelegramGateway
 from bot.adapters.telegram.inbound import TelegramInbound
 from bot.adapters.telegram.ordering import PerChatOrder
-from bot.adapters.telegram.request import AiohttpRequest
-from bot.bootstrap import App
+from bot.adapters.telegram.outbound import TelegramOutbound, start_error
+from bot.core.commands import Commands
 from bot.core.i18n import LANGUAGES, messages
 from bot.core.menu import admin_menu, dm_menu, member_menu
 
+__all__ = ["PLATFORM", "TelegramAdapter", "TelegramOutbound"]
+
 log = logging.getLogger(__name__)
 
-# Just under Telegram's limits, so that no window ever holds one message too many.
-OVERALL_PER_SECOND = 29.5
-GROUP_PER_MINUTE = 19.5
 # chat_member (someone else's rights changed) comes only when asked for; it drops the chat's cached admins.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER, Update.CHAT_MEMBER]
 # Updates handled at once. Their lookups and /done writes share one database trip per batch
@@ -40,41 +36,35 @@ CONCURRENT_UPDATES = 64
 
 
 class TelegramAdapter:
-    """One bot on Telegram, started and stopped with the process."""
+    """One bot on Telegram, receiving by long polling and sending through TelegramOutbound's bot."""
 
-    def __init__(self, app: App, token: str, api_url: str, *, rate_limit: bool = True, poll_timeout: int = 10) -> None:
-        self.app = app
+    def __init__(
+        self, commands: Commands, token: str, api_url: str, *, rate_limit: bool = True, poll_timeout: int = 10
+    ) -> None:
         self.poll_timeout = poll_timeout
-        root = api_url.rstrip("/")
-        builder: Any = ApplicationBuilder().token(token).base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
+        self.outbound = TelegramOutbound(token, api_url, rate_limit=rate_limit)
         # PTB's builder types each step's generics; None (no JobQueue: we schedule ourselves) is documented.
-        builder = builder.job_queue(None).concurrent_updates(PerChatOrder(CONCURRENT_UPDATES))
-        # Long polling holds its own connection, so that a burst of replies never waits behind it.
-        builder = builder.request(AiohttpRequest()).get_updates_request(AiohttpRequest(1))
-        if rate_limit:
-            # Telegram counts 30 msg/s and 20/min per group over sliding windows, so space messages evenly
-            # (a bucket that allows a 30-message burst earns 429s). ChatPacer adds 1/s per chat.
-            limiter = AIORateLimiter(
-                overall_max_rate=1,
-                overall_time_period=1 / OVERALL_PER_SECOND,
-                group_max_rate=1,
-                group_time_period=60 / GROUP_PER_MINUTE,
-                max_retries=3,
-            )
-            builder = builder.rate_limiter(limiter)
+        builder: Any = ApplicationBuilder().bot(self.outbound.bot).job_queue(None)
+        builder = builder.concurrent_updates(PerChatOrder(CONCURRENT_UPDATES))
         self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
-        self.gateway = TelegramGateway(self.application.bot, pacer=ChatPacer() if rate_limit else None)
-        TelegramInbound(app.commands, self.gateway).install(self.application)
+        TelegramInbound(commands, self.gateway).install(self.application)
+
+    @property
+    def gateway(self) -> TelegramGateway:
+        return self.outbound.gateway
 
     async def start(self) -> None:
-        await self.application.initialize()
-        await self.register_commands()
-        await self.application.start()
-        assert self.application.updater is not None
-        await self.application.updater.start_polling(
-            poll_interval=0, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES
-        )
-        self.app.gateways[PLATFORM] = self.gateway
+        try:
+            await self.application.initialize()
+            await self.register_commands()
+            await self.application.start()
+            assert self.application.updater is not None
+            await self.application.updater.start_polling(
+                poll_interval=0, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES
+            )
+        except TelegramError as exc:
+            await self.stop()
+            raise start_error(exc) from None
         log.info("Telegram: polling as @%s", self.application.bot.username)
 
     async def register_commands(self) -> None:
@@ -90,10 +80,10 @@ class TelegramAdapter:
                 await self.application.bot.set_my_commands(commands, scope=scope, language_code=code)
 
     async def stop(self) -> None:
-        self.app.gateways.pop(PLATFORM, None)
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
+        await self.outbound.stop()  # also when initialize failed half way, which shutdown() skips

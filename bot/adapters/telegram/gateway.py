@@ -5,41 +5,47 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
-from aiolimiter import AsyncLimiter
-from telegram import Bot, ChatMember, Message
+from telegram import ChatMember, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import ExtBot
 
 from bot.adapters.telegram.format import CAPTION_LIMIT, card_html, clip, keyboard, text_html
-from bot.core.ports import ChatMoved, ChatUnreachable, SendUncertain, TemporaryFailure
+from bot.adapters.telegram.pacing import ChatPacer
+from bot.core.ports import (
+    MUTED,
+    SLOW_MODE,
+    CannotPost,
+    ChatMoved,
+    ChatUnreachable,
+    OnWire,
+    SendUncertain,
+    TemporaryFailure,
+)
 from bot.core.replies import PictureReply, Reply, TextReply, TopicCard
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 ADMIN_CACHE_SECONDS = 60.0
-# Bad requests that mean the chat itself is gone, not that our message was wrong.
-GONE = ("chat not found", "user is deactivated", "bot was kicked", "not enough rights", "have no rights")
-
-
-class ChatPacer:
-    """Telegram's one-message-a-second-per-chat limit, which PTB's AIORateLimiter does not enforce."""
-
-    def __init__(self, per_second: float = 1.0, remember: int = 10_000) -> None:
-        self.per_second = per_second
-        self.remember = remember
-        self._limiters: OrderedDict[str, AsyncLimiter] = OrderedDict()
-
-    async def wait(self, chat_id: str) -> None:
-        limiter = self._limiters.pop(chat_id, None) or AsyncLimiter(1, 1 / self.per_second)
-        self._limiters[chat_id] = limiter
-        if len(self._limiters) > self.remember:
-            self._limiters.popitem(last=False)
-        await limiter.acquire()
+# Refusals that mean the bot may not post in a chat that is still there (muted, restricted, not an admin of a
+# channel, slow mode): keep the chat, skip the message, tell an admin.
+CANNOT_POST_ERRORS = (
+    "not enough rights",
+    "have no rights",
+    "need administrator rights",
+    "chat_write_forbidden",
+    "chat_restricted",
+    "slow mode",
+    "slowmode",
+)
+# Refusals that mean the chat is gone for the bot (blocked, kicked, deleted): stop sending there.
+CHAT_GONE_ERRORS = ("chat not found", "user is deactivated", "bot was kicked", "bot was blocked", "group chat was")
+Bot = ExtBot[Any]
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -80,8 +86,8 @@ class TelegramGateway:
         """Someone's rights in the chat changed (a chat_member or my_chat_member update): ask Telegram again."""
         self._admins.pop(chat_id, None)
 
-    async def send(self, chat_id: str, reply: Reply) -> str:
-        message = await self._deliver(chat_id, lambda: self._send(int(chat_id), reply))
+    async def send(self, chat_id: str, reply: Reply, *, on_wire: OnWire | None = None) -> str:
+        message = await self._deliver(chat_id, lambda: self._send(int(chat_id), reply, on_wire))
         assert isinstance(message, Message)
         return str(message.message_id)
 
@@ -113,7 +119,7 @@ class TelegramGateway:
                     await self.pacer.wait(chat_id)
                 return await call()
             except Forbidden as exc:
-                raise ChatUnreachable(exc.message) from None
+                raise _cannot_post(exc) or ChatUnreachable(exc.message) from None
             except ChatMigrated as exc:
                 raise ChatMoved(str(exc.new_chat_id)) from None
             except RetryAfter as exc:
@@ -122,7 +128,9 @@ class TelegramGateway:
                 log.warning("Telegram asked to wait %.0f s before sending to %s", wait, chat_id)
                 await asyncio.sleep(wait)
             except BadRequest as exc:
-                if any(marker in exc.message.lower() for marker in GONE):
+                if (refusal := _cannot_post(exc)) is not None:
+                    raise refusal from None
+                if any(marker in exc.message.lower() for marker in CHAT_GONE_ERRORS):
                     raise ChatUnreachable(exc.message) from None
                 raise TemporaryFailure(f"Telegram refused the message: {exc.message}") from None
             except TimedOut as exc:
@@ -133,12 +141,23 @@ class TelegramGateway:
                 await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
         raise TemporaryFailure(f"gave up after {self.attempts} attempts")
 
-    async def _send(self, chat_id: int, reply: Reply) -> Message:
+    async def _send(self, chat_id: int, reply: Reply, on_wire: OnWire | None) -> Message:
+        # The bot's WireLimiter awaits `on_wire` after every rate-limit wait, just before the request leaves.
         if isinstance(reply, PictureReply):
-            return await self.bot.send_photo(chat_id, photo=reply.png, caption=clip(reply.caption, CAPTION_LIMIT))
+            caption = clip(reply.caption, CAPTION_LIMIT)
+            return await self.bot.send_photo(chat_id, photo=reply.png, caption=caption, rate_limit_args=on_wire)
         if isinstance(reply, TopicCard):
             text, markup = card_html(reply), keyboard(reply.buttons)
         else:
             assert isinstance(reply, TextReply)
             text, markup = text_html(reply.text), keyboard(reply.buttons)
-        return await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        return await self.bot.send_message(
+            chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup, rate_limit_args=on_wire
+        )
+
+
+def _cannot_post(error: TelegramError) -> CannotPost | None:
+    text = error.message.lower()
+    if not any(marker in text for marker in CANNOT_POST_ERRORS):
+        return None
+    return CannotPost(SLOW_MODE if "slow" in text else MUTED, error.message)

@@ -26,7 +26,7 @@ from bot.core.commands import Commands
 from bot.core.events import Incoming, Press
 from bot.core.i18n import language_from_hint, messages
 from bot.core.model import Address, ChatKind
-from bot.core.ports import ChatMoved, ChatUnreachable, SendUncertain, TemporaryFailure
+from bot.core.ports import CannotPost, ChatMoved, ChatUnreachable, SendUncertain, TemporaryFailure
 from bot.core.replies import Reply, TextReply
 
 log = logging.getLogger(__name__)
@@ -74,12 +74,19 @@ class TelegramInbound:
             log.info("update %s came again; already handled", update.update_id)
             raise ApplicationHandlerStop
 
-    async def reply(self, chat_id: int, replies: list[Reply] | tuple[Reply, ...]) -> None:
-        for reply in replies:
+    async def reply(
+        self, chat_id: int, replies: list[Reply] | tuple[Reply, ...], *, user_id: int | None = None
+    ) -> None:
+        for n, reply in enumerate(replies):
             try:
                 await self.gateway.send(str(chat_id), reply)
             except ChatUnreachable:
                 await self.learners.store.deactivate(Address(PLATFORM, str(chat_id)), self.learners.clock.now())
+                return
+            except CannotPost:
+                # Muted in the group: what was meant for the asker alone (how to unmute the bot) reaches their DM.
+                if user_id is not None and user_id != chat_id:
+                    await self.reply(user_id, [r for r in replies[n:] if isinstance(r, TextReply) and r.private])
                 return
             except (ChatMoved, TemporaryFailure, SendUncertain) as exc:
                 log.warning("reply to %s not sent: %s", chat_id, exc)
@@ -116,7 +123,7 @@ class TelegramInbound:
             target_user_name=replied.first_name if replied else "",
             sent_at=message.date,
         )
-        await self.reply(chat.id, await self.commands.handle(incoming))
+        await self.reply(chat.id, await self.commands.handle(incoming), user_id=user.id)
 
     async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query, chat = update.callback_query, update.effective_chat

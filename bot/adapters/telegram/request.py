@@ -12,10 +12,12 @@ import logging
 from urllib.parse import urlencode
 
 import aiohttp
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+# PTB passes BaseRequest.DEFAULT_NONE for a timeout the caller left to the request object (typed in PTB's private
+# `_utils`, which we do not import: any value other than that marker is the caller's).
+Timeout = float | None | object
 
 log = logging.getLogger(__name__)
 
@@ -61,21 +63,19 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        read_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        write_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Timeout = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
         files = request_data.multipart_data if request_data else None
         fields = request_data.json_parameters if request_data else None
-        read = self._read if isinstance(read_timeout, DefaultValue) else read_timeout
-        connect = self._connect if isinstance(connect_timeout, DefaultValue) else connect_timeout
-        pool = self._pool if isinstance(pool_timeout, DefaultValue) else pool_timeout
-        write = write_timeout
-        if isinstance(write, DefaultValue):
-            write = self._media_write if files else self._write
+        read = _seconds(read_timeout, self._read)
+        connect = _seconds(connect_timeout, self._connect)
+        pool = _seconds(pool_timeout, self._pool)
+        write = _seconds(write_timeout, self._media_write if files else self._write)
         headers = {"User-Agent": self.USER_AGENT}
         data: aiohttp.FormData | bytes | None = None
         if files:
@@ -108,3 +108,10 @@ class AiohttpRequest(BaseRequest):
         # As httpx did: operators debugging see each call (bot.logs masks the token in the URL).
         log.debug('HTTP Request: %s %s "%s %s"', method, url, response.status, response.reason)
         return response.status, payload
+
+
+def _seconds(given: Timeout, default: float | None) -> float | None:
+    if given is BaseRequest.DEFAULT_NONE:
+        return default
+    assert given is None or isinstance(given, int | float), given
+    return given

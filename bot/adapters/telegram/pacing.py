@@ -1,0 +1,103 @@
+"""Telegram's rate limits, and the moment a request goes on the wire.
+
+PTB's AIORateLimiter paces the overall and per-group rates; ChatPacer adds Telegram's one message a second per
+chat, which AIORateLimiter does not enforce. WireLimiter wraps both so that the delivery ledger hears of a send
+only after every wait, right before its request leaves: a push that is still waiting for its slot when the
+process stops (or the database goes away) has not gone out, and is given back instead of written off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram.ext import AIORateLimiter, BaseRateLimiter
+
+from bot.core.ports import OnWire
+
+# Just under Telegram's limits, so that no window ever holds one message too many.
+OVERALL_PER_SECOND = 29.5
+GROUP_PER_MINUTE = 19.5
+# A send whose ledger mark took longer than this (the database was slow or away) has missed its paced slot and
+# takes a fresh one: otherwise every sender held up by an outage would go out at once when it ends (measured:
+# 7 × 429 from 16 senders after a 30 s outage).
+LAPSED_SLOT_SECONDS = 0.5
+
+JSON = bool | dict[str, Any] | list[dict[str, Any]]
+
+
+class ChatPacer:
+    """Telegram's one-message-a-second-per-chat limit."""
+
+    def __init__(self, per_second: float = 1.0, remember: int = 10_000) -> None:
+        self.per_second = per_second
+        self.remember = remember
+        self._limiters: OrderedDict[str, AsyncLimiter] = OrderedDict()
+
+    async def wait(self, chat_id: str) -> None:
+        limiter = self._limiters.pop(chat_id, None) or AsyncLimiter(1, 1 / self.per_second)
+        self._limiters[chat_id] = limiter
+        if len(self._limiters) > self.remember:
+            self._limiters.popitem(last=False)
+        await limiter.acquire()
+
+
+class _SlotLapsed(Exception):
+    pass
+
+
+class WireLimiter(BaseRateLimiter[OnWire]):
+    """PTB's rate limiter hook: paces requests (when `pace`), then awaits the call's `rate_limit_args`, an OnWire
+    hook, just before the request is made. The hook is idempotent: a request retried after a 429, or paced again
+    because its mark took too long, calls it again."""
+
+    def __init__(self, *, pace: bool) -> None:
+        self.pacer: AIORateLimiter | None = None
+        if pace:
+            # Telegram counts 30 msg/s and 20/min per group over sliding windows, so space messages evenly (a
+            # bucket that allows a 30-message burst earns 429s); a 429 pauses every request, then retries.
+            self.pacer = AIORateLimiter(
+                overall_max_rate=1,
+                overall_time_period=1 / OVERALL_PER_SECOND,
+                group_max_rate=1,
+                group_time_period=60 / GROUP_PER_MINUTE,
+                max_retries=3,
+            )
+
+    async def initialize(self) -> None:
+        if self.pacer is not None:
+            await self.pacer.initialize()
+
+    async def shutdown(self) -> None:
+        if self.pacer is not None:
+            await self.pacer.shutdown()
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, JSON]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: OnWire | None,
+    ) -> JSON:
+        loop = asyncio.get_running_loop()
+
+        async def on_the_wire(*call_args: Any, **call_kwargs: Any) -> JSON:
+            if rate_limit_args is not None:
+                started = loop.time()
+                await rate_limit_args()
+                if self.pacer is not None and loop.time() - started > LAPSED_SLOT_SECONDS:
+                    raise _SlotLapsed
+            return await callback(*call_args, **call_kwargs)
+
+        if self.pacer is None:
+            return await on_the_wire(*args, **kwargs)
+        while True:
+            try:
+                return await self.pacer.process_request(on_the_wire, args, kwargs, endpoint, data, None)
+            except _SlotLapsed:
+                continue  # marked by now, so the hook returns at once after the next slot

@@ -1,0 +1,108 @@
+"""The SQL implementation of the core's DeliveryLedger port: claims under leases, and what became of each send."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from bot.core.model import Claim, Delivery, DeliveryStatus, SendOutcome, Subscription
+from bot.core.ports import Lease, Planner
+from bot.store.delivery_sql import for_connection
+from bot.store.repository import to_delivery, to_subscription
+from bot.store.tables import DeliveryRow, SubscriptionRow
+
+_CLAIMED, _SENDING, _FAILED = DeliveryStatus.CLAIMED.value, DeliveryStatus.SENDING.value, DeliveryStatus.FAILED.value
+
+
+class SqlLedger:
+    """See `bot.core.ports.DeliveryLedger`; every method is one transaction of its own."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def claim_due(
+        self, now: datetime, limit: int, platforms: Collection[str], plan: Planner, lease: Lease
+    ) -> tuple[list[Subscription], list[Delivery]]:
+        async with self.engine.begin() as connection:
+            statements = for_connection(connection)
+            due = await statements.due(now, limit, platforms)
+            if not due:
+                return [], []
+            created = await statements.add_deliveries(plan(due), now, lease)
+            await statements.advance(due, now)
+        return due, created
+
+    async def claim_owed(
+        self, now: datetime, limit: int, platforms: Collection[str], lease: Lease
+    ) -> list[Claim]:
+        if not platforms:
+            return []
+        async with self._sessions() as session:
+            # A pass that stopped mid-send may have delivered: never resend those.
+            await session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.status == _SENDING, DeliveryRow.lease_until <= now)
+                .values(status=DeliveryStatus.UNKNOWN.value, error="the sending process stopped mid-send")
+            )
+            owed = (
+                select(DeliveryRow, SubscriptionRow)
+                .join(SubscriptionRow, DeliveryRow.subscription_id == SubscriptionRow.id)
+                .where(
+                    or_(
+                        and_(DeliveryRow.status == _FAILED, DeliveryRow.retry_at <= now),
+                        # Claimed by a pass that stopped before trying it, or handed back: nothing went out.
+                        and_(DeliveryRow.status == _CLAIMED, DeliveryRow.lease_until <= now),
+                    ),
+                    SubscriptionRow.active.is_(True),
+                    SubscriptionRow.platform.in_(sorted(platforms)),
+                )
+                .order_by(DeliveryRow.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True, of=DeliveryRow)
+            )
+            claims = []
+            for delivery, sub in (await session.execute(owed)).all():
+                if delivery.status == _FAILED:  # a claim handed back was never tried: no attempt to count
+                    delivery.attempts += 1
+                delivery.status = _CLAIMED
+                delivery.retry_at = None
+                delivery.claimed_at = now
+                delivery.claimed_by = lease.token
+                delivery.lease_until = lease.until
+                claims.append(Claim(to_delivery(delivery), to_subscription(sub)))
+            await session.commit()
+        return claims
+
+    async def record(
+        self,
+        token: str,
+        sending: Sequence[int],
+        outcomes: Sequence[SendOutcome],
+        give_back: Sequence[int],
+        now: datetime,
+    ) -> set[int]:
+        async with self.engine.begin() as connection:
+            statements = for_connection(connection)
+            await statements.settle(outcomes, now)
+            await statements.give_back(give_back, token, now)
+            return await statements.mark_sending(sending, token)
+
+    async def extend(self, lease: Lease) -> None:
+        async with self.engine.begin() as connection:
+            await for_connection(connection).extend(lease)
+
+    async def next_wakeup(self, now: datetime) -> datetime | None:
+        async with self.engine.connect() as connection:
+            retry = select(func.min(DeliveryRow.retry_at)).where(
+                DeliveryRow.status == _FAILED, DeliveryRow.retry_at > now
+            )
+            lease = select(func.min(DeliveryRow.lease_until)).where(
+                DeliveryRow.status.in_((_CLAIMED, _SENDING)), DeliveryRow.lease_until > now
+            )
+            found = [await connection.scalar(query) for query in (retry, lease)]
+        later = [instant for instant in found if instant is not None]
+        return min(later) if later else None

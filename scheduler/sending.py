@@ -1,0 +1,215 @@
+"""Sending one claimed ledger row (a push or a weekly wrap-up) and turning what the platform said into its outcome.
+
+Nothing here raises for a platform's or a chat's fault: each ends as an outcome in the journal, so one chat's
+trouble never costs anyone else their push.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.core import render
+from bot.core.gateways import Gateways
+from bot.core.i18n import messages
+from bot.core.model import ChatKind, Claim, Delivery, DeliveryKind, DeliveryStatus, SendOutcome, Subscription
+from bot.core.ports import (
+    CannotPost,
+    ChatGateway,
+    ChatMoved,
+    ChatUnreachable,
+    SendUncertain,
+    Store,
+    TemporaryFailure,
+)
+from bot.core.replies import Reply, TopicCard
+from curriculum.loader import Curriculum
+from curriculum.schema import DAYS_PER_WEEK
+from scheduler.due import local_date
+from scheduler.journal import ClaimLost, SendJournal
+from scheduler.summary import weekly_summary
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SendTally:
+    sent: int = 0  # pushes
+    wrap_ups: int = 0
+    failed: int = 0
+    deactivated: int = 0
+    cannot_post: int = 0
+    uncertain: int = 0
+    released: int = 0
+
+
+@dataclass(frozen=True)
+class Retries:
+    delay: timedelta
+    max_attempts: int
+
+
+class NotSent(Exception):
+    """The send stopped before its request went on the wire; `lost` if another pass holds the claim now."""
+
+    def __init__(self, why: str, *, lost: bool = False) -> None:
+        super().__init__(why)
+        self.lost = lost
+
+
+class Cards:
+    """A push's card; every subscriber on the same day and language gets the same one, so it is made once."""
+
+    def __init__(self, curriculum: Curriculum) -> None:
+        self.curriculum = curriculum
+        self._cards: dict[tuple[int, str, bool], TopicCard] = {}
+
+    def card(self, plan_day: int, language: str, *, group: bool) -> TopicCard:
+        key = (plan_day, language, group)
+        card = self._cards.get(key)
+        if card is None:
+            topic = self.curriculum.topic(plan_day, language)
+            card = self._cards[key] = render.topic_card(messages(language), topic, done_by=[] if group else None)
+        return card
+
+
+class Sender:
+    """Sends the claims of one pass through the connected gateways, recording through its journal."""
+
+    def __init__(
+        self,
+        store: Store,
+        gateways: Gateways,
+        curriculum: Curriculum,
+        cards: Cards,
+        journal: SendJournal,
+        retries: Retries,
+        now: datetime,
+        stopping: Callable[[], bool],
+    ) -> None:
+        self.store = store
+        self.gateways = gateways
+        self.curriculum = curriculum
+        self.cards = cards
+        self.journal = journal
+        self.retries = retries
+        self.now = now
+        self.stopping = stopping
+        self.tally = SendTally()
+
+    async def send(self, claim: Claim) -> None:
+        """A wrap-up that opens the claim goes first; whatever becomes of it, the push follows."""
+        if claim.wrap_up is not None:
+            await self._send(claim.wrap_up, claim.subscription)
+        await self._send(claim.delivery, claim.subscription)
+
+    async def _send(self, delivery: Delivery, sub: Subscription) -> None:
+        gateway = self.gateways.get(sub.address.platform)
+        if gateway is None or self.stopping():
+            # The platform disconnected, or the process is stopping: the next pass (of any process) sends it.
+            self._give_back(delivery)
+            return
+        try:
+            outcome = await self._outcome(delivery, sub, gateway)
+        except NotSent as why:
+            if not why.lost:
+                self._give_back(delivery)
+            return
+        self.journal.settled(outcome)
+
+    def _give_back(self, delivery: Delivery) -> None:
+        self.journal.give_back(delivery.id)
+        self.tally.released += 1
+
+    async def _outcome(self, delivery: Delivery, sub: Subscription, gateway: ChatGateway) -> SendOutcome:
+        try:
+            replies = await self._replies(delivery, sub)
+            message_id = await self._deliver(delivery, sub, gateway, replies)
+        except NotSent:
+            raise
+        except SendUncertain as exc:
+            self.tally.uncertain += 1
+            return SendOutcome(delivery.id, DeliveryStatus.UNKNOWN, error=str(exc))
+        except ChatUnreachable as exc:
+            log.info("deactivating %s: %s", sub.address, exc)
+            await self.store.deactivate(sub.address, self.now)
+            self.tally.deactivated += 1
+            return SendOutcome(delivery.id, DeliveryStatus.FAILED, error=str(exc))
+        except CannotPost as exc:
+            # The chat is still there: keep it, skip today, and let its admins know how to fix it.
+            log.info("cannot post in %s (%s): %s", sub.address, exc.reason, exc)
+            assert sub.id is not None
+            if sub.post_problem != exc.reason:
+                await self.store.set_post_problem(sub.id, exc.reason)
+            self.tally.cannot_post += 1
+            return SendOutcome(delivery.id, DeliveryStatus.SKIPPED, error=f"cannot post ({exc.reason}): {exc}")
+        except (TemporaryFailure, ChatMoved) as exc:
+            return self._failed(delivery, sub, str(exc))
+        except Exception as exc:  # one chat's bug must not cost everyone else their push
+            log.exception("sending %s to %s failed", delivery.kind.value, sub.address)
+            return self._failed(delivery, sub, f"{type(exc).__name__}: {exc}")
+        if delivery.kind is DeliveryKind.PUSH:
+            self.tally.sent += 1
+        else:
+            self.tally.wrap_ups += 1
+        if sub.post_problem is not None and sub.id is not None:
+            try:
+                await self.store.set_post_problem(sub.id, None)
+            except Exception as exc:  # the push went out; the note is cleared by the next one
+                log.warning("could not clear the posting problem of %s: %s", sub.address, exc)
+        return SendOutcome(delivery.id, DeliveryStatus.SENT, message_id=message_id)
+
+    async def _replies(self, delivery: Delivery, sub: Subscription) -> Sequence[Reply]:
+        group = sub.kind is not ChatKind.PRIVATE
+        if delivery.kind is DeliveryKind.PUSH:
+            return [self.cards.card(delivery.plan_day, sub.language, group=group)]
+        assert sub.id is not None
+        async with self.store.unit(atomic=False) as uow:
+            completions = await uow.chat_completions(sub.id)
+        week = (delivery.plan_day - 1) // DAYS_PER_WEEK + 1
+        return weekly_summary(sub, week, completions, local_date(self.now, sub.zone), self.curriculum)
+
+    async def _deliver(
+        self, delivery: Delivery, sub: Subscription, gateway: ChatGateway, replies: Sequence[Reply]
+    ) -> str:
+        """Send the replies in order; the first one's message id names the delivery."""
+
+        async def on_wire() -> None:
+            if self.stopping():
+                raise NotSent("stopping")
+            try:
+                await self.journal.on_wire(delivery.id)
+            except ClaimLost as exc:
+                raise NotSent(str(exc), lost=True) from None
+            except Exception as exc:  # the ledger is unreachable: nothing went out, so it may go out later
+                raise NotSent(f"ledger unreachable: {exc}") from None
+
+        first: str | None = None
+        chat_id = sub.address.chat_id
+        for reply in replies:
+            try:
+                try:
+                    message_id = await gateway.send(chat_id, reply, on_wire=on_wire)
+                except ChatMoved as moved:
+                    # A Telegram group became a supergroup: follow it, keep its history, and send there.
+                    await self.store.move_chat(sub.address, moved.new_chat_id, self.now)
+                    chat_id = moved.new_chat_id
+                    message_id = await gateway.send(chat_id, reply, on_wire=on_wire)
+            except (NotSent, SendUncertain, ChatUnreachable, CannotPost, TemporaryFailure, ChatMoved):
+                if first is None:
+                    raise
+                # The wrap-up's text went out; its picture is a bonus not worth a second copy of the text.
+                log.warning("part of the %s to %s was not sent", delivery.kind.value, sub.address)
+                break
+            first = first or message_id
+        assert first is not None
+        return first
+
+    def _failed(self, delivery: Delivery, sub: Subscription, error: str) -> SendOutcome:
+        attempts = delivery.attempts + 1
+        retry_at = self.now + self.retries.delay * attempts if attempts < self.retries.max_attempts else None
+        log.warning("%s to %s failed (attempt %d): %s", delivery.kind.value, sub.address, attempts, error)
+        self.tally.failed += 1
+        return SendOutcome(delivery.id, DeliveryStatus.FAILED, error=error, retry_at=retry_at)
