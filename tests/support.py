@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from bot.bootstrap import App
 from bot.core.events import Incoming, Press
@@ -61,6 +62,18 @@ class RecordingGateway:
 
     def cards_to(self, chat_id: str) -> list[TopicCard]:
         return [r for c, r in self.sent if c == chat_id and isinstance(r, TopicCard)]
+
+
+class Ticking:
+    """A clock that moves a little at every reading, as a real one does: nothing may depend on two readings being
+    equal."""
+
+    def __init__(self, start: datetime) -> None:
+        self.instant = start
+
+    def now(self) -> datetime:
+        self.instant += timedelta(microseconds=7)
+        return self.instant
 
 
 @dataclass

@@ -9,7 +9,7 @@ from bot.core.clock import ManualClock
 from bot.core.events import Incoming
 from bot.core.model import ChatKind
 from bot.core.replies import PictureReply, TopicCard
-from tests.support import Chat, RecordingGateway, text_of
+from tests.support import Chat, RecordingGateway, Ticking, text_of
 
 DAY = timedelta(days=1)
 
@@ -51,16 +51,6 @@ async def test_subscribe_while_subscribed_says_what_it_changed(app: App) -> None
 
 
 async def test_a_groups_topic_is_announced_and_the_runner_told_even_as_the_clock_moves(app: App) -> None:
-    class Ticking:
-        """A real clock moves between two readings; the confirmation must not depend on it standing still."""
-
-        def __init__(self, start: datetime) -> None:
-            self.instant = start
-
-        def now(self) -> datetime:
-            self.instant += timedelta(microseconds=7)
-            return self.instant
-
     app.learners.clock = Ticking(datetime(2026, 3, 2, 0, 0, tzinfo=UTC))
     told: list[str] = []
     app.learners.due_now.append(lambda: told.append("kick"))
@@ -73,6 +63,19 @@ async def test_a_groups_topic_is_announced_and_the_runner_told_even_as_the_clock
     assert told == ["kick"]
     await admin.say("/subscribe 09:00")  # a change, not a new subscription: nothing new is due
     assert told == ["kick"]
+
+
+async def test_a_time_already_past_today_is_announced_and_sent_at_once(app: App, clock: ManualClock) -> None:
+    chat = Chat(app)
+    await chat.say("/subscribe 08:00 UTC")  # day 1 came with the reply; day 2 is due at 08:00 on 3 March
+    told: list[str] = []
+    app.learners.due_now.append(lambda: told.append("kick"))
+    app.learners.clock = Ticking(datetime(2026, 3, 3, 7, 0, tzinfo=UTC))
+    answer = await chat.say("/time 06:30")  # already past today, and today's topic has not gone out
+    assert "Daily time set to 06:30" in answer and "Today's topic is on its way." in answer
+    assert told == ["kick"]
+    later = await chat.say("/time 21:00")  # later today: no push now
+    assert "on its way" not in later and told == ["kick"]
 
 
 async def test_done_builds_a_streak_day_by_day(app: App, clock: ManualClock) -> None:
