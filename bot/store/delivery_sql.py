@@ -2,34 +2,25 @@
 
 A pass finds, records and settles hundreds of pushes per statement. SQLAlchemy's per-row parameter and type
 processing cost several times the database's own work there (benchmarks/README.md), so these few statements
-skip it; everything else in the store goes through SQLAlchemy's expressions as usual. Column values are
-converted here exactly as `bot.store.types` stores them.
+skip it; everything else in the store goes through SQLAlchemy's expressions as usual. Columns and values go
+through `bot.store.mapping`, with the same converters as the column types.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection, Sequence
-from datetime import UTC, date, datetime, time
+from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.core.model import (
-    Address,
-    ChatKind,
-    Delivery,
-    DeliveryStatus,
-    SendOutcome,
-    Subscription,
-    Wanted,
-)
+from bot.core.model import Delivery, DeliveryStatus, SendOutcome, Subscription, Wanted
 from bot.core.ports import Lease
+from bot.store.mapping import DELIVERIES, SUBSCRIPTION_COLUMNS, SUBSCRIPTIONS, PlainRows
 
-_COLUMNS = (
-    "id, platform, chat_id, kind, language, timezone, local_time, active, unreachable, start_date, next_due_at,"
-    " last_pushed_date, last_pushed_day, post_problem"
-)
+_COLUMNS = ", ".join(SUBSCRIPTION_COLUMNS)
+_ROWS = {dialect: PlainRows(dialect) for dialect in ("sqlite", "postgresql")}
 # SQLite allows 32,766 parameters per statement; a chunk of rows stays well under it.
 _ROWS_PER_STATEMENT = 1000
 
@@ -41,14 +32,14 @@ def _chunks(items: Sequence[Any]) -> list[Sequence[Any]]:
 class DeliverySql(ABC):
     """The statements over one connection inside the caller's transaction."""
 
+    dialect: str
+
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
-
-    # Per dialect: how an instant parameter and the columns read back are spelled (see `bot.store.types`).
-    instant_param: Callable[[datetime | None], Any]
-    read_instant: Callable[[Any], datetime]
-    read_date: Callable[[Any], date]
-    read_time: Callable[[Any], time]
+        self.rows = rows = _ROWS[self.dialect]
+        self.instant = rows.write(DELIVERIES, "claimed_at")
+        self.day = rows.write(DELIVERIES, "local_date")
+        self.due_instant = rows.write(SUBSCRIPTIONS, "next_due_at")
 
     @abstractmethod
     def due_query(self, platforms: int) -> str:
@@ -57,17 +48,9 @@ class DeliverySql(ABC):
     async def due(self, now: datetime, limit: int, platforms: Collection[str]) -> list[Subscription]:
         if not platforms:
             return []
-        params = (self.instant_param(now), *sorted(platforms), limit)
+        params = (self.due_instant(now), *sorted(platforms), limit)
         result = await self.connection.exec_driver_sql(self.due_query(len(platforms)), params)
-        instant, day, wall = self.read_instant, self.read_date, self.read_time
-        return [
-            Subscription(
-                Address(platform, chat_id), ChatKind(kind), language, zone, wall(at), bool(active), bool(unreachable),
-                start and day(start), due and instant(due), pushed and day(pushed), pushed_day, problem, sub_id,
-            )
-            for (sub_id, platform, chat_id, kind, language, zone, at, active, unreachable, start, due, pushed,
-                 pushed_day, problem) in _rows(result)
-        ]  # fmt: skip
+        return [self.rows.subscription(row) for row in _rows(result)]
 
     @abstractmethod
     async def add_deliveries(self, wanted: Sequence[Wanted], now: datetime, lease: Lease) -> list[Delivery]:
@@ -114,37 +97,12 @@ def for_connection(connection: AsyncConnection) -> DeliverySql:
     return SqliteDeliverySql(connection) if dialect == "sqlite" else PostgresDeliverySql(connection)
 
 
-def _sqlite_instant(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-
-
-def _sqlite_read_instant(value: str) -> datetime:
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
-
-
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-def _sqlite_date(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
 def _marks(count: int) -> str:
     return ", ".join(["?"] * count)
 
 
 class SqliteDeliverySql(DeliverySql):
-    instant_param = staticmethod(_sqlite_instant)
-    read_instant = staticmethod(_sqlite_read_instant)
-    read_date = staticmethod(date.fromisoformat)
-    read_time = staticmethod(time.fromisoformat)
+    dialect = "sqlite"
 
     def due_query(self, platforms: int) -> str:
         # Ties at the same instant go in id order, so a backlog is served first come, first served.
@@ -154,13 +112,13 @@ class SqliteDeliverySql(DeliverySql):
         )
 
     async def add_deliveries(self, wanted: Sequence[Wanted], now: datetime, lease: Lease) -> list[Delivery]:
-        claimed_at, until = _sqlite_instant(now), _sqlite_instant(lease.until)
+        claimed_at, until = self.instant(now), self.instant(lease.until)
         created = []
         for chunk in _chunks(wanted):
             values = ", ".join(["(?, ?, ?, ?, 'claimed', 0, ?, ?, ?)"] * len(chunk))
             params: list[Any] = []
             for w in chunk:
-                params += (w.subscription_id, w.local_date.isoformat(), w.kind.value, w.plan_day, claimed_at,
+                params += (w.subscription_id, self.day(w.local_date), w.kind.value, w.plan_day, claimed_at,
                            lease.token, until)  # fmt: skip
             result = await self.connection.exec_driver_sql(
                 "INSERT INTO deliveries (subscription_id, local_date, kind, plan_day, status, attempts, claimed_at,"
@@ -174,12 +132,12 @@ class SqliteDeliverySql(DeliverySql):
     async def advance(self, subs: Sequence[Subscription], now: datetime) -> None:
         if not subs:
             return
-        updated_at = _sqlite_instant(now)
+        updated_at = self.instant(now)
         await self.connection.exec_driver_sql(
             "UPDATE subscriptions SET next_due_at = ?, last_pushed_date = ?, last_pushed_day = ?, updated_at = ?"
             " WHERE id = ?",
             [
-                (_sqlite_instant(s.next_due_at), _sqlite_date(s.last_pushed_date), s.last_pushed_day, updated_at, s.id)
+                (self.instant(s.next_due_at), self.day(s.last_pushed_date), s.last_pushed_day, updated_at, s.id)
                 for s in subs
             ],
         )
@@ -200,23 +158,23 @@ class SqliteDeliverySql(DeliverySql):
             await self.connection.exec_driver_sql(
                 "UPDATE deliveries SET status = 'claimed', claimed_by = NULL, lease_until = ?"
                 f" WHERE id IN ({_marks(len(chunk))}) AND claimed_by = ? AND status IN ('claimed', 'sending')",
-                (_sqlite_instant(now), *chunk, token),
+                (self.instant(now), *chunk, token),
             )
 
     async def extend(self, lease: Lease) -> None:
         await self.connection.exec_driver_sql(
             "UPDATE deliveries SET lease_until = ? WHERE status IN ('claimed', 'sending') AND claimed_by = ?",
-            (_sqlite_instant(lease.until), lease.token),
+            (self.instant(lease.until), lease.token),
         )
 
     async def settle(self, outcomes: Sequence[SendOutcome], now: datetime) -> None:
         if not outcomes:
             return
-        sent_at = _sqlite_instant(now)
+        sent_at = self.instant(now)
         await self.connection.exec_driver_sql(
             "UPDATE deliveries SET status = ?, message_id = ?, error = ?, retry_at = ?, sent_at = ? WHERE id = ?",
             [
-                (o.status.value, o.message_id, o.error and o.error[:300], _sqlite_instant(o.retry_at),
+                (o.status.value, o.message_id, o.error and o.error[:300], self.instant(o.retry_at),
                  sent_at if o.status is DeliveryStatus.SENT else None, o.delivery_id)
                 for o in outcomes
             ],
@@ -227,10 +185,7 @@ class PostgresDeliverySql(DeliverySql):
     # Arrays make each batch one statement and one round trip, where executemany makes one per row. Updates join
     # an unnest of the values and also say `id = ANY(...)`: without it the planner may hash the whole table,
     # which costs what the table holds, not what is due.
-    instant_param = staticmethod(_same)
-    read_instant = staticmethod(_utc)
-    read_date = staticmethod(_same)
-    read_time = staticmethod(_same)
+    dialect = "postgresql"
 
     def due_query(self, platforms: int) -> str:
         return (

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.core.model import Claim, Delivery, DeliveryStatus, SendOutcome, Subscription
 from bot.core.ports import Lease, Planner
+from bot.store import mapping
 from bot.store.delivery_sql import for_connection
-from bot.store.repository import to_delivery, to_subscription
 from bot.store.tables import DeliveryRow, SubscriptionRow
 
 _CLAIMED, _SENDING, _FAILED = DeliveryStatus.CLAIMED.value, DeliveryStatus.SENDING.value, DeliveryStatus.FAILED.value
@@ -73,7 +73,7 @@ class SqlLedger:
                 delivery.claimed_at = now
                 delivery.claimed_by = lease.token
                 delivery.lease_until = lease.until
-                claims.append(Claim(to_delivery(delivery), to_subscription(sub)))
+                claims.append(Claim(mapping.delivery(delivery), mapping.subscription(sub)))
             await session.commit()
         return claims
 

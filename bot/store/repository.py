@@ -1,4 +1,5 @@
-"""The SQLAlchemy implementation of the core's UnitOfWork port, and the mapping of rows to core dataclasses."""
+"""The SQLAlchemy implementation of the core's UnitOfWork port (rows become core dataclasses through
+`bot.store.mapping`)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,12 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, delete, select, update
+from sqlalchemy import bindparam, case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.model import (
     Address,
-    ChatKind,
     Completion,
     Correction,
     DayDone,
@@ -21,10 +21,11 @@ from bot.core.model import (
     DeliveryStatus,
     Subscription,
 )
+from bot.store import mapping
+from bot.store.mapping import COMPLETIONS as _DONE
+from bot.store.mapping import SUBSCRIPTIONS as _SUBS
 from bot.store.tables import CompletionRow, CorrectionRow, DeliveryRow, SubscriptionRow
 
-_SUBS: Table = SubscriptionRow.__table__  # type: ignore[assignment]
-_DONE: Table = CompletionRow.__table__  # type: ignore[assignment]
 # The statements every command or /done runs, built once: a built statement keeps its cache key, so a call
 # skips constructing and hashing it, and plain rows skip the ORM's identity map.
 _SUBSCRIPTION_AT = select(_SUBS).where(_SUBS.c.platform == bindparam("platform"), _SUBS.c.chat_id == bindparam("chat"))
@@ -47,45 +48,6 @@ _ADD_COMPLETION = {
 }
 
 
-def to_subscription(row: Any) -> Subscription:
-    """From an ORM object or a plain row with the table's column names."""
-    return Subscription(
-        address=Address(row.platform, row.chat_id),
-        kind=ChatKind(row.kind),
-        language=row.language,
-        timezone=row.timezone,
-        local_time=row.local_time,
-        active=row.active,
-        unreachable=row.unreachable,
-        start_date=row.start_date,
-        next_due_at=row.next_due_at,
-        last_pushed_date=row.last_pushed_date,
-        last_pushed_day=row.last_pushed_day,
-        post_problem=row.post_problem,
-        id=row.id,
-        paused=row.paused,
-    )
-
-
-def to_delivery(row: DeliveryRow) -> Delivery:
-    return Delivery(
-        row.id,
-        row.subscription_id,
-        row.local_date,
-        row.plan_day,
-        DeliveryStatus(row.status),
-        row.attempts,
-        row.message_id,
-        DeliveryKind(row.kind),
-    )
-
-
-def to_completion(row: CompletionRow) -> Completion:
-    return Completion(
-        row.subscription_id, row.user_id, row.plan_day, row.local_date, row.completed_at, row.user_name, row.note
-    )
-
-
 class SqlUnitOfWork:
     """One session, one transaction at a time; see `bot.core.ports.UnitOfWork`."""
 
@@ -100,35 +62,19 @@ class SqlUnitOfWork:
     async def subscription(self, address: Address) -> Subscription | None:
         result = await self.session.execute(_SUBSCRIPTION_AT, {"platform": address.platform, "chat": address.chat_id})
         row = result.first()
-        return to_subscription(row) if row else None
+        return mapping.subscription(row) if row else None
 
     async def subscription_by_id(self, subscription_id: int) -> Subscription | None:
         row = await self.session.get(SubscriptionRow, subscription_id)
-        return to_subscription(row) if row else None
+        return mapping.subscription(row) if row else None
 
     async def save_subscription(self, sub: Subscription, now: datetime) -> Subscription:
-        values = {
-            "platform": sub.address.platform,
-            "chat_id": sub.address.chat_id,
-            "kind": sub.kind.value,
-            "language": sub.language,
-            "timezone": sub.timezone,
-            "local_time": sub.local_time,
-            "active": sub.active,
-            "unreachable": sub.unreachable,
-            "start_date": sub.start_date,
-            "next_due_at": sub.next_due_at,
-            "last_pushed_date": sub.last_pushed_date,
-            "last_pushed_day": sub.last_pushed_day,
-            "paused": sub.paused,
-            "post_problem": sub.post_problem,
-            "updated_at": now,
-        }
+        values = {**mapping.subscription_values(sub), "updated_at": now}
         if sub.id is None:
             row = SubscriptionRow(**values, created_at=now)
             self.session.add(row)
             await self.session.flush()
-            return to_subscription(row)
+            return mapping.subscription(row)
         await self.session.execute(update(SubscriptionRow).where(SubscriptionRow.id == sub.id).values(**values))
         return sub
 
@@ -139,18 +85,14 @@ class SqlUnitOfWork:
         found = []
         for platform, chats in by_platform.items():
             result = await self.session.execute(_SUBSCRIPTIONS_AT, {"platform": platform, "chats": chats})
-            found += [to_subscription(row) for row in result]
+            found += [mapping.subscription(row) for row in result]
         return found
 
     async def add_completion(self, completion: Completion) -> bool:
         return (await self.add_completions([completion]))[0]
 
     async def add_completions(self, completions: Sequence[Completion]) -> list[bool]:
-        rows = [
-            {"subscription_id": c.subscription_id, "user_id": c.user_id, "user_name": c.user_name,
-             "plan_day": c.plan_day, "local_date": c.local_date, "completed_at": c.completed_at, "note": c.note}
-            for c in completions
-        ]  # fmt: skip
+        rows = [mapping.completion_values(c) for c in completions]
         # A list of parameters makes SQLAlchemy send the rows as one multi-row INSERT ("insertmanyvalues"); the
         # key comes back for each row inserted, and none for a row the unique key already had.
         result = await self.session.execute(_ADD_COMPLETION[self.dialect], rows)
@@ -183,7 +125,7 @@ class SqlUnitOfWork:
             # Two members finishing in the same instant are listed in the order they were recorded.
             .order_by(CompletionRow.completed_at, CompletionRow.id)
         )
-        return [to_completion(row) for row in rows]
+        return [mapping.completion(row) for row in rows]
 
     async def days_done(self, platform: str, user_ids: Collection[str]) -> list[DayDone]:
         result = await self.session.execute(_DAYS_DONE, {"users": list(user_ids), "platform": platform})
@@ -200,18 +142,7 @@ class SqlUnitOfWork:
         return bool(getattr(result, "rowcount", 0))
 
     async def add_correction(self, correction: Correction) -> None:
-        self.session.add(
-            CorrectionRow(
-                subscription_id=correction.subscription_id,
-                admin_id=correction.admin_id,
-                admin_name=correction.admin_name,
-                member_id=correction.member_id,
-                member_name=correction.member_name,
-                plan_day=correction.plan_day,
-                marked_done=correction.marked_done,
-                at=correction.at,
-            )
-        )
+        self.session.add(CorrectionRow(**mapping.correction_values(correction)))
         await self.session.flush()
 
     async def corrections(self, subscription_id: int, limit: int) -> list[Correction]:
@@ -221,11 +152,7 @@ class SqlUnitOfWork:
             .order_by(CorrectionRow.at.desc(), CorrectionRow.id.desc())
             .limit(limit)
         )
-        return [
-            Correction(r.subscription_id, r.admin_id, r.admin_name, r.member_id, r.member_name, r.plan_day,
-                       r.marked_done, r.at)
-            for r in rows
-        ]  # fmt: skip
+        return [mapping.correction(row) for row in rows]
 
     async def push_message(self, subscription_id: int, plan_day: int) -> str | None:
         """The platform's id of the message that pushed `plan_day` to the chat, if it went out."""

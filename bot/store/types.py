@@ -1,26 +1,89 @@
 """Column types for instants, dates and wall-clock times that behave the same on SQLite and PostgreSQL.
 
 PostgreSQL gets its native types. SQLite has none, so these store ISO-8601 text, which sorts and compares
-correctly, and parse it with the C `fromisoformat` rather than SQLAlchemy's regular expressions: a
-delivery pass reads thousands of these per batch.
+correctly, and parse it with the C `fromisoformat` rather than SQLAlchemy's regular expressions: a delivery pass
+reads thousands of these per batch. Each type's `writer` and `reader` are the one copy of that encoding: the
+types use them, and so do the delivery ledger's plain statements (`bot.store.delivery_sql`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Dialect, String, Time
+from sqlalchemy import Boolean, Date, DateTime, Dialect, String, Time
 from sqlalchemy.types import TypeDecorator, TypeEngine
+
+Convert = Callable[[Any], Any]
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _iso_instant(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetimes are not stored: pass an aware one")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def _aware_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetimes are not stored: pass an aware one")
+    return value.astimezone(UTC)
+
+
+def _read_iso_instant(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _read_native_instant(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _iso_date(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _read_iso_date(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def _iso_time(value: time | None) -> str | None:
+    return None if value is None else value.isoformat(timespec="microseconds")
+
+
+def _read_iso_time(value: str | None) -> time | None:
+    return None if value is None else time.fromisoformat(value)
+
+
+def _read_flag(value: Any) -> Any:
+    return value if value is None else bool(value)
 
 
 class _IsoText(TypeDecorator[Any]):
     impl = String(32)
     cache_ok = True
     native: TypeEngine[Any] = String(32)
+    # (to the database, from it) on SQLite, and on every other dialect
+    sqlite: tuple[Convert, Convert] = (_same, _same)
+    other: tuple[Convert, Convert] = (_same, _same)
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         return dialect.type_descriptor(String(32) if dialect.name == "sqlite" else self.native)
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return (self.sqlite if dialect.name == "sqlite" else self.other)[0](value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return (self.sqlite if dialect.name == "sqlite" else self.other)[1](value)
 
 
 class UTCDateTime(_IsoText):
@@ -28,24 +91,8 @@ class UTCDateTime(_IsoText):
 
     native = DateTime(timezone=True)
     cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are not stored: pass an aware one")
-        value = value.astimezone(UTC)
-        if dialect.name == "sqlite":
-            return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-        return value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            return datetime.fromisoformat(value).replace(tzinfo=UTC)
-        assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    sqlite = (_iso_instant, _read_iso_instant)
+    other = (_aware_utc, _read_native_instant)
 
 
 class LocalDate(_IsoText):
@@ -53,14 +100,7 @@ class LocalDate(_IsoText):
 
     native = Date()
     cache_ok = True
-
-    def process_bind_param(self, value: date | None, dialect: Dialect) -> Any:
-        if value is None or dialect.name != "sqlite":
-            return value
-        return value.isoformat()
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> date | None:
-        return date.fromisoformat(value) if isinstance(value, str) else value
+    sqlite = (_iso_date, _read_iso_date)
 
 
 class WallTime(_IsoText):
@@ -68,11 +108,20 @@ class WallTime(_IsoText):
 
     native = Time()
     cache_ok = True
+    sqlite = (_iso_time, _read_iso_time)
 
-    def process_bind_param(self, value: time | None, dialect: Dialect) -> Any:
-        if value is None or dialect.name != "sqlite":
-            return value
-        return value.isoformat(timespec="microseconds")
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> time | None:
-        return time.fromisoformat(value) if isinstance(value, str) else value
+def writer(column_type: TypeEngine[Any], dialect: str) -> Convert:
+    """How a value of this column type is passed to the driver of `dialect` in a plain statement."""
+    if isinstance(column_type, _IsoText):
+        return (column_type.sqlite if dialect == "sqlite" else column_type.other)[0]
+    return _same
+
+
+def reader(column_type: TypeEngine[Any], dialect: str) -> Convert:
+    """How a value of this column type comes back from the driver of `dialect` in a plain statement."""
+    if isinstance(column_type, _IsoText):
+        return (column_type.sqlite if dialect == "sqlite" else column_type.other)[1]
+    if isinstance(column_type, Boolean) and dialect == "sqlite":
+        return _read_flag  # SQLite keeps 0 and 1
+    return _same

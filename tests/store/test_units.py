@@ -4,14 +4,16 @@ completions in one statement, a person's days across chats, and units that take 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from bot.bootstrap import App
-from bot.core.model import Address, ChatKind, Completion, DayDone, Subscription
+from bot.core.model import Address, ChatKind, Completion, DayDone, Subscription, Wanted
+from bot.core.ports import Lease
 from bot.store.sqlite_driver import OneTripConnection
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -108,3 +110,27 @@ async def test_sqlite_runs_each_statement_in_one_trip(app: App) -> None:
         assert (await connection.execute(text("UPDATE t SET v = 'z' WHERE id < 3"))).rowcount == 2
         assert (await connection.execute(text("SELECT v FROM t ORDER BY id"))).scalars().all() == ["z", "z", "c"]
         await connection.rollback()
+
+
+async def test_a_subscription_reads_back_the_same_through_every_path(app: App) -> None:
+    """The one mapping: what is saved comes back equal from a unit of work and from the ledger's plain SQL."""
+    now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    original = Subscription(
+        Address("telegram", "-100123"), ChatKind.GROUP, "zh", "Asia/Kathmandu", time(7, 45, 30, 250),
+        active=True, unreachable=False, start_date=date(2026, 2, 1), next_due_at=now - timedelta(minutes=1),
+        last_pushed_date=date(2026, 3, 1), last_pushed_day=29, post_problem="muted",
+    )  # fmt: skip
+    async with app.store.unit() as uow:
+        saved = await uow.save_subscription(original, now)
+        await uow.commit()
+    assert saved.id is not None
+    async with app.store.unit() as uow:
+        assert await uow.subscription(original.address) == saved
+    seen: list[Subscription] = []
+
+    def plan(due: list[Subscription]) -> list[Wanted]:
+        seen.extend(replace(sub) for sub in due)
+        return []
+
+    due, _ = await app.store.ledger.claim_due(now, 10, {"telegram"}, plan, Lease("t", now))
+    assert seen == [saved] == due

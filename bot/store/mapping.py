@@ -1,0 +1,107 @@
+"""Rows and core dataclasses, mapped once: a dataclass field is the table column of the same name, converted as
+the column's type says (`bot.store.types`). Only what is not a plain column is spelled out here: the address of a
+subscription, and the enums. Adding a column to a table and a field to its dataclass needs nothing here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import fields
+from typing import Any
+
+from sqlalchemy import Table
+
+from bot.core.model import (
+    Address,
+    ChatKind,
+    Completion,
+    Correction,
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Subscription,
+)
+from bot.store.tables import CompletionRow, CorrectionRow, DeliveryRow, SubscriptionRow
+from bot.store.types import Convert, reader, writer
+
+SUBSCRIPTIONS: Table = SubscriptionRow.__table__  # type: ignore[assignment]
+DELIVERIES: Table = DeliveryRow.__table__  # type: ignore[assignment]
+COMPLETIONS: Table = CompletionRow.__table__  # type: ignore[assignment]
+CORRECTIONS: Table = CorrectionRow.__table__  # type: ignore[assignment]
+
+
+def _plain(model: type[Any], table: Table, spelled_out: Sequence[str]) -> tuple[str, ...]:
+    names = [f.name for f in fields(model) if f.name not in spelled_out]
+    missing = [name for name in names if name not in table.c]
+    if missing:
+        raise TypeError(f"{model.__name__} fields without a column in {table.name}: {missing}")
+    return tuple(names)
+
+
+_SUB_PLAIN = _plain(Subscription, SUBSCRIPTIONS, ("address", "kind"))
+# The columns a Subscription is read from, in the order the plain SELECTs name them.
+SUBSCRIPTION_COLUMNS: tuple[str, ...] = ("platform", "chat_id", "kind", *_SUB_PLAIN)
+_DELIVERY_PLAIN = _plain(Delivery, DELIVERIES, ("status", "kind"))
+_COMPLETION_PLAIN = _plain(Completion, COMPLETIONS, ())
+_CORRECTION_PLAIN = _plain(Correction, CORRECTIONS, ())
+
+
+def subscription(row: Any) -> Subscription:
+    """From an ORM object or a row whose names are the table's columns."""
+    return subscription_from({name: getattr(row, name) for name in SUBSCRIPTION_COLUMNS})
+
+
+def subscription_from(values: dict[str, Any]) -> Subscription:
+    """From the values of SUBSCRIPTION_COLUMNS, by name (the dict is used up)."""
+    address = Address(values.pop("platform"), values.pop("chat_id"))
+    return Subscription(address=address, kind=ChatKind(values.pop("kind")), **values)
+
+
+def subscription_values(sub: Subscription) -> dict[str, Any]:
+    """The columns a Subscription is stored in (the id is the caller's)."""
+    values = {name: getattr(sub, name) for name in _SUB_PLAIN if name != "id"}
+    values.update(platform=sub.address.platform, chat_id=sub.address.chat_id, kind=sub.kind.value)
+    return values
+
+
+def delivery(row: Any) -> Delivery:
+    return Delivery(
+        status=DeliveryStatus(row.status),
+        kind=DeliveryKind(row.kind),
+        **{name: getattr(row, name) for name in _DELIVERY_PLAIN},
+    )
+
+
+def completion(row: Any) -> Completion:
+    return Completion(**{name: getattr(row, name) for name in _COMPLETION_PLAIN})
+
+
+def completion_values(done: Completion) -> dict[str, Any]:
+    return {name: getattr(done, name) for name in _COMPLETION_PLAIN}
+
+
+def correction(row: Any) -> Correction:
+    return Correction(**{name: getattr(row, name) for name in _CORRECTION_PLAIN})
+
+
+def correction_values(change: Correction) -> dict[str, Any]:
+    return {name: getattr(change, name) for name in _CORRECTION_PLAIN}
+
+
+class PlainRows:
+    """For the ledger's plain statements (no SQLAlchemy per value): the same columns, converted by the same
+    functions as the column types convert them on this dialect."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        readers = [reader(SUBSCRIPTIONS.c[name].type, dialect) for name in SUBSCRIPTION_COLUMNS]
+        self._subscription_readers: list[tuple[str, Convert]] = list(zip(SUBSCRIPTION_COLUMNS, readers, strict=True))
+
+    def subscription(self, values: Sequence[Any]) -> Subscription:
+        """From a row of the SUBSCRIPTION_COLUMNS, in that order."""
+        return subscription_from(
+            {name: read(value) for (name, read), value in zip(self._subscription_readers, values, strict=True)}
+        )
+
+    def write(self, table: Table, column: str) -> Convert:
+        return writer(table.c[column].type, self.dialect)
