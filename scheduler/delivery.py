@@ -12,7 +12,7 @@ from datetime import datetime
 from bot.core.gateways import Gateways
 from bot.core.ports import Clock, Store
 from curriculum.loader import Curriculum
-from scheduler.delivery_pass import DeliveryPass
+from scheduler.delivery_pass import DeliveryPass, Parts
 from scheduler.policy import DeliveryPolicy, PassReport
 from scheduler.sending import Cards
 
@@ -49,7 +49,8 @@ class DeliveryEngine:
         """Claim and send everything due by `now` (default: the clock's now) on the connected platforms."""
         if not self.gateways.platforms:
             return PassReport()
-        return await DeliveryPass(self, now or self.clock.now()).run()
+        parts = Parts(self.store, self.clock, self.curriculum, self.gateways, self.cards, self.policy, self.stopping)
+        return await DeliveryPass(parts, now or self.clock.now()).run()
 
     async def next_wakeup(self, now: datetime | None = None) -> datetime | None:
         """When something next becomes owed (a retry, a claim whose lease runs out), if anything."""

@@ -11,39 +11,52 @@ import asyncio
 import logging
 import uuid
 from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
+from bot.core.gateways import Gateways
 from bot.core.model import Claim, Delivery, DeliveryKind, Subscription, Wanted
-from bot.core.ports import Lease
+from bot.core.ports import Clock, Lease, Store
+from curriculum.loader import Curriculum
 from scheduler.journal import SendJournal, first_line, patiently
 from scheduler.planning import Rules, Tally, plan
-from scheduler.policy import PassReport
-from scheduler.sending import Retries, Sender
-
-if TYPE_CHECKING:
-    from scheduler.delivery import DeliveryEngine
+from scheduler.policy import DeliveryPolicy, PassReport
+from scheduler.sending import Cards, Retries, Sender
 
 log = logging.getLogger(__name__)
 
 
-class DeliveryPass:
-    """Owns one pass's steps; made by `DeliveryEngine.run_pass` over its store, clock, gateways and policy."""
+@dataclass(frozen=True)
+class Parts:
+    """What every pass of an engine works with."""
 
-    def __init__(self, engine: DeliveryEngine, now: datetime) -> None:
-        self.ledger = engine.store.ledger
-        self.clock = engine.clock
-        self.policy = policy = engine.policy
-        self.rules = Rules(policy.grace, engine.curriculum.total_days)
-        self.platforms = engine.gateways.platforms
+    store: Store
+    clock: Clock
+    curriculum: Curriculum
+    gateways: Gateways
+    cards: Cards
+    policy: DeliveryPolicy
+    stopping: Callable[[], bool]
+
+
+class DeliveryPass:
+    """Owns one pass's steps; `DeliveryEngine.run_pass` makes one per pass."""
+
+    def __init__(self, parts: Parts, now: datetime) -> None:
+        self.ledger = parts.store.ledger
+        self.clock = parts.clock
+        self.policy = policy = parts.policy
+        self.rules = Rules(policy.grace, parts.curriculum.total_days)
+        self.platforms = parts.gateways.platforms
         self.now = now
-        self.stopping = engine.stopping
+        self.stopping = parts.stopping
         self.token = uuid.uuid4().hex[:16]
-        self._started = engine.clock.now()
+        self._started = parts.clock.now()
         self.journal = SendJournal(self.ledger, self.token, now, patience=policy.outage_patience)
         retries = Retries(policy.retry_delay, policy.max_attempts)
         self.sender = Sender(
-            engine.store, engine.gateways, engine.curriculum, engine.cards, self.journal, retries, now, engine.stopping
+            parts.store, parts.gateways, parts.curriculum, parts.cards, self.journal, retries, now, parts.stopping
         )
         self.tally = Tally()
         self._planned = Tally()  # of the claim being made: counted once its transaction commits
