@@ -19,13 +19,13 @@ from benchmarks.population import Database, future_midnight, spread_rows
 from benchmarks.profiling import Profile, profiled
 from bot.bootstrap import App, bootstrap
 from bot.core.clock import ManualClock
+from bot.core.due import local_instant
 from bot.core.model import Claim
 from bot.core.ports import Lease
 from bot.settings import Settings
 from bot.store.delivery_sql import for_connection
 from bot.store.tables import DeliveryRow, SubscriptionRow
 from curriculum.loader import Curriculum
-from scheduler.due import local_instant
 from scheduler.planning import Rules, Tally, plan
 
 CLAIM_TARGET_MS = 50.0

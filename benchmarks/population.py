@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 import psycopg
 from sqlalchemy import create_engine, delete, text, update
 
+from bot.core.due import local_date, local_instant, next_due
 from bot.store.migrate import upgrade
 from bot.store.tables import Base, SubscriptionRow
-from scheduler.due import local_date, local_instant, next_due
 
 SUBSCRIPTIONS: Any = SubscriptionRow.__table__
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"

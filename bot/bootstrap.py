@@ -1,14 +1,17 @@
-"""The composition root: builds the store, core and delivery engine from settings and injected parts, and each
-platform's adapter for the role a process plays (sending only, or sending and receiving)."""
+"""The composition root: builds a whole process from settings (store, core, delivery, and each platform's adapter)
+for the role it plays. `studybot run`, `deliver` and `demo` are selections from one builder; tests inject a clock,
+a plan or the console's input and output."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
 
 from bot.adapters.lifecycle import PlatformPart
-from bot.core.clock import SystemClock
+from bot.core.clock import ManualClock, SystemClock
 from bot.core.commands import Commands
 from bot.core.gateways import Gateways
 from bot.core.learner import Defaults, Learners
@@ -20,6 +23,7 @@ from bot.store.store import SqlStore
 from curriculum.loader import Curriculum, load_curriculum
 from scheduler.delivery import DeliveryEngine, DeliveryPolicy
 from scheduler.live import LiveBoard
+from scheduler.runner import DeliveryRunner
 
 
 @dataclass
@@ -94,3 +98,59 @@ def platforms(settings: Settings, commands: Commands, *, receive: bool) -> list[
 
             parts.append(DiscordOutbound(token, api_url=api, gateway_url=gateway))
     return parts
+
+
+class Role(StrEnum):
+    """What a process is for."""
+
+    RUN = "run"  # every platform, sending and receiving, with the periodic delivery pass
+    DELIVER = "deliver"  # one pass from cron: each platform's sending side only
+    DEMO = "demo"  # the console chat, on a clock the demo moves
+
+
+@dataclass
+class Process:
+    """One process: the app, the platforms its role needs (started by the role's main loop, which connects each
+    one's gateway once it is up), and the periodic runner where the role has one."""
+
+    app: App
+    platforms: list[PlatformPart]
+    runner: DeliveryRunner | None = None
+
+    async def close(self) -> None:
+        await self.app.close()
+
+
+Read = Callable[[], Awaitable[str | None]]
+Write = Callable[[str], None]
+
+
+async def build(
+    settings: Settings,
+    role: Role,
+    *,
+    clock: Clock | None = None,
+    curriculum: Curriculum | None = None,
+    migrate: bool = True,
+    console: tuple[Read, Write] | None = None,
+) -> Process:
+    app = await bootstrap(settings, clock=clock, curriculum=curriculum, migrate=migrate)
+    if role is Role.DEMO:
+        from bot.adapters.console import ConsoleChat
+
+        if not isinstance(app.clock, ManualClock):
+            raise TypeError("the demo runs on a clock it can move: pass a ManualClock")
+        read, write = console or (_no_input, print)
+        chat = ConsoleChat(app.commands, app.delivery.run_pass, app.clock, read, write)
+        app.gateways.connected(chat.gateway)
+        return Process(app, [chat])
+    parts = platforms(settings, app.commands, receive=role is Role.RUN)
+    runner = None
+    if role is Role.RUN:
+        runner = DeliveryRunner(app.delivery, settings.delivery_interval_seconds, app.live, settings.live_edit_seconds)
+        app.learners.due_now.append(runner.kick)  # a push due at once (a group's day 1) goes out now, not next pass
+    return Process(app, parts, runner)
+
+
+async def _no_input() -> str | None:
+    return None

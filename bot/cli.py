@@ -16,7 +16,7 @@ import typer
 from pydantic import SecretStr, ValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from bot.bootstrap import bootstrap
+from bot.bootstrap import Role, build
 from bot.core.clock import ManualClock, SystemClock
 from bot.core.i18n import messages
 from bot.core.render import topic_card
@@ -80,20 +80,20 @@ def demo(
         url = database or f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}"
         settings = settings.model_copy(update={"database_url": SecretStr(url)})
 
-        async def chat() -> None:
-            clock = ManualClock(SystemClock().now())
-            bot = await bootstrap(settings, clock=clock)
-
-            async def read() -> str | None:
-                try:
-                    return await asyncio.to_thread(input, "you> ")
-                except EOFError:
-                    return None
-
+        async def read() -> str | None:
             try:
-                await ConsoleChat(bot, clock, read, print).run()
+                return await asyncio.to_thread(input, "you> ")
+            except EOFError:
+                return None
+
+        async def chat() -> None:
+            demo = await build(settings, Role.DEMO, clock=ManualClock(SystemClock().now()), console=(read, print))
+            try:
+                [console] = demo.platforms
+                assert isinstance(console, ConsoleChat)
+                await console.run()
             finally:
-                await bot.close()
+                await demo.close()
 
         try:
             asyncio.run(chat())

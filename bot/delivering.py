@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.adapters.lifecycle import PlatformPart, PlatformUnreachable, TokenRejected
-from bot.bootstrap import bootstrap, platforms
+from bot.bootstrap import Role, build
 from bot.core.clock import ManualClock
 from bot.settings import Settings
 
@@ -26,11 +26,12 @@ async def deliver_once(
     if settings.telegram_token is None and settings.discord_token is None:
         complain("No platform token is set (STUDYBOT_TELEGRAM_TOKEN, STUDYBOT_DISCORD_TOKEN): nothing can be sent.")
         return 2
-    app = await bootstrap(settings, clock=ManualClock(now))
+    process = await build(settings, Role.DELIVER, clock=ManualClock(now))
+    app = process.app
     started: list[PlatformPart] = []
     code = 0
     try:
-        for part in platforms(settings, app.commands, receive=False):
+        for part in process.platforms:
             try:
                 await part.start()
             except TokenRejected as exc:
@@ -48,7 +49,7 @@ async def deliver_once(
         for part in started:
             app.gateways.disconnected(part.gateway)
             await part.stop()
-        await app.close()
+        await process.close()
     say(
         f"claimed {report.claimed}, sent {report.sent}, failed {report.failed}, skipped {report.skipped}, "
         f"cannot post {report.cannot_post}, deactivated {report.deactivated}, unknown {report.uncertain}, "

@@ -12,7 +12,7 @@ import logging
 import signal
 
 from bot.adapters.lifecycle import PlatformPart, PlatformUnreachable, TokenRejected
-from bot.bootstrap import App, bootstrap, platforms
+from bot.bootstrap import App, Role, build
 from bot.settings import Settings
 from scheduler.runner import DeliveryRunner
 
@@ -61,10 +61,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    app = await bootstrap(settings)
-    parts = platforms(settings, app.commands, receive=True)
-    runner = DeliveryRunner(app.delivery, settings.delivery_interval_seconds, app.live, settings.live_edit_seconds)
-    app.learners.due_now.append(runner.kick)  # a push due at once (a group's day 1) goes out now, not next pass
+    process = await build(settings, Role.RUN)
+    app, parts, runner = process.app, process.platforms, process.runner
+    assert runner is not None
     startup = Startup(app, runner, stop)
     starting: list[asyncio.Task[None]] = []
     try:
@@ -82,7 +81,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         for part in reversed(parts):
             app.gateways.disconnected(part.gateway)
             await part.stop()
-        await app.close()
+        await process.close()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
     return startup.exit_code

@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from bot.core.due import due_date, next_due, previous_due
 from bot.core.model import ChatKind, DeliveryKind, Subscription, Wanted
 from curriculum.schema import DAYS_PER_WEEK
-from scheduler.due import due_date, next_due, previous_due
 
 
 @dataclass

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.core import render
+from bot.core.due import local_date
 from bot.core.gateways import Gateways
 from bot.core.i18n import messages
 from bot.core.model import ChatKind, Claim, Delivery, DeliveryKind, DeliveryStatus, SendOutcome, Subscription
@@ -27,7 +28,6 @@ from bot.core.ports import (
 from bot.core.replies import Reply, TopicCard
 from curriculum.loader import Curriculum
 from curriculum.schema import DAYS_PER_WEEK
-from scheduler.due import local_date
 from scheduler.journal import ClaimLost, SendJournal
 from scheduler.summary import weekly_summary
 

@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from itertools import count
 
-from bot.bootstrap import App
 from bot.core.clock import ManualClock
+from bot.core.commands import Commands
 from bot.core.events import Incoming, Press
 from bot.core.i18n import messages
 from bot.core.model import Address, ChatKind
@@ -65,21 +65,30 @@ class ConsoleGateway:
 
 
 class ConsoleChat:
-    """The read-eval-print loop of `studybot demo`."""
+    """The read-eval-print loop of `studybot demo`: a platform whose one chat is the terminal. After each line it
+    runs a delivery pass (`deliver`), so pushes that came due show at once."""
 
-    def __init__(self, app: App, clock: ManualClock, read: Read, write: Write) -> None:
-        self.app = app
+    def __init__(
+        self, commands: Commands, deliver: Callable[[], Awaitable[object]], clock: ManualClock, read: Read, write: Write
+    ) -> None:
+        self.commands = commands
+        self.deliver = deliver
         self.clock = clock
         self.read = read
         self.write = write
         self.gateway = ConsoleGateway(write)
-        app.gateways.connected(self.gateway)
         self.address = Address(PLATFORM, CHAT_ID)
         self.user_name = os.environ.get("USER", "you")
         self.hint = os.environ.get("LANG")
 
     def _incoming(self, text: str) -> Incoming:
         return Incoming(self.address, ChatKind.PRIVATE, CHAT_ID, self.user_name, text, self.hint)
+
+    async def start(self) -> None:
+        """Nothing to connect: the terminal is always there."""
+
+    async def stop(self) -> None:
+        """Nothing to disconnect."""
 
     async def run(self) -> None:
         self.write("studybot demo: you are chatting with the bot in the terminal. Try /start.")
@@ -98,13 +107,13 @@ class ConsoleChat:
         elif (number := parse_number(text, digits=2)) is not None and 1 <= number <= len(self.gateway.buttons):
             await self.press(self.gateway.buttons[number - 1])
         else:
-            for reply in await self.app.commands.handle(self._incoming(text)):
+            for reply in await self.commands.handle(self._incoming(text)):
                 self.gateway.show(reply)
-        await self.app.delivery.run_pass()
+        await self.deliver()
 
     async def press(self, button: Button) -> None:
         press = Press(self.address, ChatKind.PRIVATE, CHAT_ID, self.user_name, button.action, self.hint)
-        answer = await self.app.commands.press(press)
+        answer = await self.commands.press(press)
         # A chat app edits the card in place; in a terminal the toast says the same without reprinting it.
         if answer.toast:
             self.write(f"» {answer.toast}")
@@ -113,12 +122,12 @@ class ConsoleChat:
 
     async def next_day(self) -> None:
         """Jump to the next push if subscribed (so it arrives on time), else a day later."""
-        sub = await self.app.learners.chat(self.address)
+        sub = await self.commands.learners.chat(self.address)
         if sub is not None and sub.active and sub.next_due_at is not None and sub.next_due_at > self.clock.now():
             self.clock.set(sub.next_due_at)
         else:
             self.clock.advance(timedelta(days=1))
         zone = sub.zone if sub is not None else None
         local = self.clock.now().astimezone(zone)
-        m = messages(self.app.commands.language(sub, self.hint))
+        m = messages(self.commands.language(sub, self.hint))
         self.write(m._("⏩ Demo clock: {when}", when=local.strftime("%a %Y-%m-%d %H:%M %Z")) + "\n")

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from bot.core.batching import Batcher
+from bot.core.due import due_after_change, local_date, next_due
 from bot.core.model import (
     Address,
     ChatKind,
@@ -26,7 +27,6 @@ from bot.core.ports import Clock, Store
 from bot.core.streaks import current_streak, longest_streak
 from bot.core.zones import zone_named
 from curriculum.loader import Curriculum
-from scheduler.due import due_after_change, local_date, next_due
 
 # How old a message's platform timestamp may be and still date it: a delay in transit, not a backdated claim.
 IN_TRANSIT = timedelta(minutes=5)

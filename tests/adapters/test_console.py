@@ -2,26 +2,48 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.adapters.console import ConsoleChat
-from bot.bootstrap import App
+from bot.bootstrap import Role, build
 from bot.core.clock import ManualClock
+from bot.settings import Settings
+from curriculum.loader import Curriculum
 
 
-async def run_demo(app: App, clock: ManualClock, lines: list[str]) -> str:
-    feed = iter(lines)
-    out: list[str] = []
-
-    async def read() -> str | None:
-        return next(feed, None)
-
-    await ConsoleChat(app, clock, read, out.append).run()
-    return "\n".join(out)
+@pytest.fixture
+def demo(settings: Settings, clock: ManualClock, curriculum: Curriculum) -> Demo:
+    return Demo(settings, clock, curriculum)
 
 
-async def test_newcomer_journey(app: App, clock: ManualClock) -> None:
-    out = await run_demo(
-        app,
-        clock,
+class Demo:
+    """`studybot demo` as its builder makes it, fed lines as a newcomer would type them."""
+
+    def __init__(self, settings: Settings, clock: ManualClock, curriculum: Curriculum) -> None:
+        self.settings, self.clock, self.curriculum = settings, clock, curriculum
+
+    async def run(self, lines: list[str]) -> str:
+        feed = iter(lines)
+        out: list[str] = []
+
+        async def read() -> str | None:
+            return next(feed, None)
+
+        process = await build(
+            self.settings, Role.DEMO, clock=self.clock, curriculum=self.curriculum, migrate=False,
+            console=(read, out.append),
+        )  # fmt: skip
+        try:
+            [console] = process.platforms
+            assert isinstance(console, ConsoleChat)
+            await console.run()
+        finally:
+            await process.close()
+        return "\n".join(out)
+
+
+async def test_newcomer_journey(demo: Demo) -> None:
+    out = await demo.run(
         [
             "/start",
             "/subscribe 08:30 Asia/Shanghai",
@@ -45,12 +67,12 @@ async def test_newcomer_journey(app: App, clock: ManualClock) -> None:
     assert "Every command" not in out
 
 
-async def test_start_button_subscribes(app: App, clock: ManualClock) -> None:
-    out = await run_demo(app, clock, ["/start", "1", "/settings"])
+async def test_start_button_subscribes(demo: Demo) -> None:
+    out = await demo.run(["/start", "1", "/settings"])
     assert "» Subscribed ✅" in out and "Day 1/140" in out and "Status: subscribed" in out
 
 
-async def test_nextday_without_a_subscription_moves_one_day(app: App, clock: ManualClock) -> None:
+async def test_nextday_without_a_subscription_moves_one_day(demo: Demo, clock: ManualClock) -> None:
     before = clock.now()
-    out = await run_demo(app, clock, ["/nextday"])
+    out = await demo.run(["/nextday"])
     assert (clock.now() - before).days == 1 and "Demo clock" in out

@@ -2,7 +2,7 @@
 
 Each example subscribes a chat on a fresh SQLite store, then moves a ManualClock through about five days,
 running delivery passes at random moments and, at random moments too, changing the chat's time or zone with
-/time and /timezone. The rule for a change mid-day (scheduler.due.due_after_change): days are counted in
+/time and /timezone. The rule for a change mid-day (bot.core.due.due_after_change): days are counted in
 the new zone; if the day's push already went out (or a later day's, after a move west across the date
 line) the next push is the next day's; if not, it comes at the new time if that is still ahead, else at once.
 """
@@ -24,11 +24,11 @@ from pydantic import SecretStr
 
 from bot.bootstrap import bootstrap
 from bot.core.clock import ManualClock
+from bot.core.due import local_date, local_instant
 from bot.core.replies import TopicCard
 from bot.settings import Settings
 from curriculum.loader import Curriculum, load_curriculum
-from scheduler.due import local_date, local_instant
-from tests.scheduler.zones import ZONES, Schedule, date_is_lived, examples, minute_times, schedules, wall
+from tests.core.zones import ZONES, Schedule, date_is_lived, examples, minute_times, schedules, wall
 from tests.support import Chat, RecordingGateway
 
 SPAN = timedelta(days=5)

@@ -1,4 +1,4 @@
-"""Properties of scheduler/due.py over every IANA zone: one due instant per local day, never early, none skipped.
+"""Properties of bot/core/due.py over every IANA zone: one due instant per local day, never early, none skipped.
 
 Hypothesis draws a zone, a year from 1900 to 2100 and, half the time, a local time next to one of that
 year's offset changes, so DST days, 30- and 15-minute shifts and skipped dates are hit often.
@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from scheduler.due import due_after_change, due_date, local_date, local_instant, next_due, previous_due
-from tests.scheduler.zones import (
+from bot.core.due import due_after_change, due_date, local_date, local_instant, next_due, previous_due
+from tests.core.zones import (
     Schedule,
     date_is_lived,
     examples,

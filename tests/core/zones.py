@@ -1,7 +1,7 @@
 """Hypothesis strategies over every IANA zone, biased to its offset changes, and clock-reading oracles.
 
 The oracles read the wall clock only by converting UTC instants to local time (which is never ambiguous),
-so they do not share the fold arithmetic of scheduler/due.py they check.
+so they do not share the fold arithmetic of bot/core/due.py they check.
 """
 
 from __future__ import annotations

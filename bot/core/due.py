@@ -1,6 +1,6 @@
 """When is a subscriber due: a local wall-clock time in an IANA zone turned into UTC instants, DST included.
 
-A pure leaf module (zoneinfo only), so the core may use it when a subscription changes.
+A pure leaf module (zoneinfo only): the core uses it when a subscription changes, the scheduler when it is due.
 """
 
 from __future__ import annotations
