@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.core.chats import Chats
 from bot.core.gateways import Gateways
 from bot.core.ports import Clock, Store
 from curriculum.loader import Curriculum
@@ -36,6 +37,7 @@ class DeliveryEngine:
         self.gateways = gateways
         self.policy = policy or DeliveryPolicy()
         self.cards = Cards(curriculum)
+        self.chats = Chats(store, clock)
         self._stopping = False
 
     def stop(self) -> None:
@@ -49,7 +51,9 @@ class DeliveryEngine:
         """Claim and send everything due by `now` (default: the clock's now) on the connected platforms."""
         if not self.gateways.platforms:
             return PassReport()
-        parts = Parts(self.store, self.clock, self.curriculum, self.gateways, self.cards, self.policy, self.stopping)
+        parts = Parts(
+            self.store, self.chats, self.clock, self.curriculum, self.gateways, self.cards, self.policy, self.stopping
+        )
         return await DeliveryPass(parts, now or self.clock.now()).run()
 
     async def next_wakeup(self, now: datetime | None = None) -> datetime | None:

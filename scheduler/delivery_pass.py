@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.core.chats import Chats
 from bot.core.gateways import Gateways
 from bot.core.model import Claim, Delivery, DeliveryKind, Subscription, Wanted
 from bot.core.ports import Clock, Lease, Store
@@ -32,6 +33,7 @@ class Parts:
     """What every pass of an engine works with."""
 
     store: Store
+    chats: Chats
     clock: Clock
     curriculum: Curriculum
     gateways: Gateways
@@ -56,8 +58,9 @@ class DeliveryPass:
         self.journal = SendJournal(self.ledger, self.token, now, patience=policy.outage_patience)
         retries = Retries(policy.retry_delay, policy.max_attempts)
         self.sender = Sender(
-            parts.store, parts.gateways, parts.curriculum, parts.cards, self.journal, retries, now, parts.stopping
-        )
+            parts.store, parts.chats, parts.gateways, parts.curriculum, parts.cards, self.journal, retries, now,
+            parts.stopping,
+        )  # fmt: skip
         self.tally = Tally()
         self._planned = Tally()  # of the claim being made: counted once its transaction commits
         self.report = PassReport()

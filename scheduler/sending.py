@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.core import render
+from bot.core.chats import Chats
 from bot.core.due import local_date
 from bot.core.gateways import Gateways
 from bot.core.i18n import messages
@@ -81,6 +82,7 @@ class Sender:
     def __init__(
         self,
         store: Store,
+        chats: Chats,
         gateways: Gateways,
         curriculum: Curriculum,
         cards: Cards,
@@ -90,6 +92,7 @@ class Sender:
         stopping: Callable[[], bool],
     ) -> None:
         self.store = store
+        self.chats = chats
         self.gateways = gateways
         self.curriculum = curriculum
         self.cards = cards
@@ -134,15 +137,13 @@ class Sender:
             return SendOutcome(delivery.id, DeliveryStatus.UNKNOWN, error=str(exc))
         except ChatUnreachable as exc:
             log.info("deactivating %s: %s", sub.address, exc)
-            await self.store.deactivate(sub.address, self.now)
+            await self.chats.gone(sub.address)
             self.tally.deactivated += 1
             return SendOutcome(delivery.id, DeliveryStatus.FAILED, error=str(exc))
         except CannotPost as exc:
             # The chat is still there: keep it, skip today, and let its admins know how to fix it.
             log.info("cannot post in %s (%s): %s", sub.address, exc.reason, exc)
-            assert sub.id is not None
-            if sub.post_problem != exc.reason:
-                await self.store.set_post_problem(sub.id, exc.reason)
+            await self.chats.cannot_post(sub, exc.reason)
             self.tally.cannot_post += 1
             return SendOutcome(delivery.id, DeliveryStatus.SKIPPED, error=f"cannot post ({exc.reason}): {exc}")
         except (TemporaryFailure, ChatMoved) as exc:
@@ -154,9 +155,9 @@ class Sender:
             self.tally.sent += 1
         else:
             self.tally.wrap_ups += 1
-        if sub.post_problem is not None and sub.id is not None:
+        if sub.post_problem is not None:
             try:
-                await self.store.set_post_problem(sub.id, None)
+                await self.chats.can_post(sub)
             except Exception as exc:  # the push went out; the note is cleared by the next one
                 log.warning("could not clear the posting problem of %s: %s", sub.address, exc)
         return SendOutcome(delivery.id, DeliveryStatus.SENT, message_id=message_id)
@@ -194,7 +195,7 @@ class Sender:
                     message_id = await gateway.send(chat_id, reply, on_wire=on_wire)
                 except ChatMoved as moved:
                     # A Telegram group became a supergroup: follow it, keep its history, and send there.
-                    await self.store.move_chat(sub.address, moved.new_chat_id, self.now)
+                    await self.chats.moved(sub.address, moved.new_chat_id)
                     chat_id = moved.new_chat_id
                     message_id = await gateway.send(chat_id, reply, on_wire=on_wire)
             except (NotSent, SendUncertain, ChatUnreachable, CannotPost, TemporaryFailure, ChatMoved):

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot.core import forgetting, render
+from bot.core.chats import Chats
 from bot.core.events import Context, Incoming, Press
 from bot.core.gateways import Gateways
 from bot.core.group_handlers import GROUP_HANDLERS
@@ -25,13 +26,31 @@ def _sorry(m: Messages) -> str:
 
 
 class Commands:
-    """What every adapter calls: `handle` for a typed message, `press` for a button."""
+    """What every adapter calls: `handle` for a typed message, `press` for a button, and what the platform says
+    about a chat (`chat_gone`, `chat_back`, `chat_moved`)."""
 
     def __init__(self, learners: Learners, gateways: Gateways | None = None) -> None:
         self.learners = learners
         self.curriculum = learners.curriculum
         # Admin checks go to the connected platform's gateway.
         self.gateways = gateways if gateways is not None else Gateways()
+        self.chats = Chats(learners.store, learners.clock)
+
+    async def chat_language(self, address: Address, hint: str | None) -> str:
+        """The language a chat's answers are in: its own once set, else what the platform says of the person."""
+        return self.language(await self.learners.chat(address), hint)
+
+    async def chat_gone(self, address: Address) -> None:
+        """The platform says the bot was blocked, kicked or the chat deleted."""
+        await self.chats.gone(address)
+
+    async def chat_back(self, address: Address) -> bool:
+        """The bot can reach a chat it had been cut off from; True if its pushes were on and are again."""
+        return await self.learners.reactivate(address)
+
+    async def chat_moved(self, address: Address, new_chat_id: str) -> None:
+        """The platform gave the chat a new id."""
+        await self.chats.moved(address, new_chat_id)
 
     def _admin_check(self, address: Address, user_id: str) -> Callable[[], Awaitable[bool]]:
         async def check() -> bool:

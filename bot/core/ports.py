@@ -131,14 +131,6 @@ class Store(Protocol):
         """Note why pushes cannot be posted in a chat that is still there (None: they can again)."""
         ...
 
-    async def deactivate(self, address: Address, now: datetime) -> None:
-        """Stop pushing to a chat the platform says is gone or has blocked the bot."""
-        ...
-
-    async def move_chat(self, address: Address, new_chat_id: str, now: datetime) -> None:
-        """Keep a chat's subscription and history when the platform gives it a new id."""
-        ...
-
     async def close(self) -> None:
         """Release connections."""
         ...

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from bot.core.model import Address
 from bot.store.engine import without_begin
 from bot.store.ledger import SqlLedger
 from bot.store.repository import SqlUnitOfWork
@@ -41,30 +39,6 @@ class SqlStore:
                 update(SubscriptionRow).where(SubscriptionRow.id == subscription_id).values(post_problem=problem)
             )
             await session.commit()
-
-    async def deactivate(self, address: Address, now: datetime) -> None:
-        async with self._sessions() as session:
-            await session.execute(
-                update(SubscriptionRow)
-                .where(SubscriptionRow.platform == address.platform, SubscriptionRow.chat_id == address.chat_id)
-                .values(active=False, unreachable=True, next_due_at=None, updated_at=now)
-            )
-            await session.commit()
-
-    async def move_chat(self, address: Address, new_chat_id: str, now: datetime) -> None:
-        async with self._sessions() as session:
-            taken = await session.scalar(
-                select(SubscriptionRow.id).where(
-                    SubscriptionRow.platform == address.platform, SubscriptionRow.chat_id == new_chat_id
-                )
-            )
-            if taken is None:
-                await session.execute(
-                    update(SubscriptionRow)
-                    .where(SubscriptionRow.platform == address.platform, SubscriptionRow.chat_id == address.chat_id)
-                    .values(chat_id=new_chat_id, updated_at=now)
-                )
-                await session.commit()
 
     async def close(self) -> None:
         await self.engine.dispose()

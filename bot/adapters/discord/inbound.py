@@ -81,7 +81,6 @@ class DiscordInbound:
 
     def __init__(self, commands: Commands, *, defer_after: float = DEFER_AFTER) -> None:
         self.commands = commands
-        self.learners = commands.learners
         self.defer_after = defer_after
         self.order = PerChatOrder()
 
@@ -105,8 +104,7 @@ class DiscordInbound:
         )  # fmt: skip
         private = place.kind is not ChatKind.PRIVATE and name in ASKER_ONLY
         if name in POSTING and place.is_admin and not can_post(interaction):
-            sub = await self.learners.chat(place.address)
-            m = messages(self.commands.language(sub, interaction.locale.value))
+            m = messages(await self.commands.chat_language(place.address, interaction.locale.value))
             await self.answer(interaction, [TextReply(m._(CANNOT_POST))], ephemeral=True)
             return
         replies, _ = await self._in_time(interaction, private, self._handle(incoming))
@@ -141,14 +139,13 @@ class DiscordInbound:
 
     async def channel_gone(self, channel_ids: Sequence[int]) -> None:
         """A deleted channel, or every channel of a server the bot was removed from: stop pushing there."""
-        now = self.learners.clock.now()
         for channel_id in channel_ids:
-            await self.learners.store.deactivate(Address(PLATFORM, str(channel_id)), now)
+            await self.commands.chat_gone(Address(PLATFORM, str(channel_id)))
 
     async def channels_back(self, channel_ids: Sequence[int]) -> None:
         """The bot was added back to a server: channels it had been cut off from get their pushes again."""
         for channel_id in channel_ids:
-            if await self.learners.reactivate(Address(PLATFORM, str(channel_id))):
+            if await self.commands.chat_back(Address(PLATFORM, str(channel_id))):
                 log.info("pushes to Discord channel %s are back on", channel_id)
 
     async def answer(

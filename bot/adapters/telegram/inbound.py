@@ -56,7 +56,6 @@ class TelegramInbound:
     def __init__(self, commands: Commands, gateway: TelegramGateway, seen: SeenUpdates | None = None) -> None:
         self.commands = commands
         self.gateway = gateway
-        self.learners = commands.learners
         self.seen = seen or SeenUpdates()
 
     def install(self, application: Application) -> None:  # type: ignore[type-arg]
@@ -81,7 +80,7 @@ class TelegramInbound:
             try:
                 await self.gateway.send(str(chat_id), reply)
             except ChatUnreachable:
-                await self.learners.store.deactivate(Address(PLATFORM, str(chat_id)), self.learners.clock.now())
+                await self.commands.chat_gone(Address(PLATFORM, str(chat_id)))
                 return
             except CannotPost:
                 # Muted in the group: what was meant for the asker alone (how to unmute the bot) reaches their DM.
@@ -172,9 +171,9 @@ class TelegramInbound:
         old, new = change.old_chat_member.status, change.new_chat_member.status
         if new in GONE:
             log.info("bot removed from or blocked in %s; deactivating", chat.id)
-            await self.learners.store.deactivate(address, self.learners.clock.now())
+            await self.commands.chat_gone(address)
         elif new in PRESENT and old in GONE:
-            if await self.learners.reactivate(address) or chat.type == Chat.PRIVATE:
+            if await self.commands.chat_back(address) or chat.type == Chat.PRIVATE:
                 return
             # Just added to a group: say hello and how an admin starts the daily topic.
             user = change.from_user
@@ -186,7 +185,7 @@ class TelegramInbound:
         if message is None or message.migrate_to_chat_id is None:
             return
         old = Address(PLATFORM, str(message.chat.id))
-        await self.learners.store.move_chat(old, str(message.migrate_to_chat_id), self.learners.clock.now())
+        await self.commands.chat_moved(old, str(message.migrate_to_chat_id))
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error
