@@ -27,10 +27,10 @@ from bot.core.ports import (
     TemporaryFailure,
 )
 from bot.core.replies import Reply, TopicCard
+from bot.core.summary import weekly_summary
 from curriculum.loader import Curriculum
 from curriculum.schema import DAYS_PER_WEEK
 from scheduler.journal import ClaimLost, SendJournal
-from scheduler.summary import weekly_summary
 
 log = logging.getLogger(__name__)
 

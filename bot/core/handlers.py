@@ -10,13 +10,12 @@ from bot.core import render
 from bot.core.events import Context
 from bot.core.i18n import Messages, messages
 from bot.core.learner import DoneOutcome, Learners
-from bot.core.menu import help_text
+from bot.core.menu import MAX_NOTE, help_text
 from bot.core.model import ChatKind, Subscription
 from bot.core.parsing import looks_like_time, parse_language, parse_time, parse_zone, suggest_zones
 from bot.core.replies import Button
 from bot.core.zones import zone_label
 
-MAX_NOTE = 500
 Handler = Callable[[Learners, Context], Awaitable[None]]
 
 

@@ -11,6 +11,9 @@ def N_(message: str) -> str:
     return message
 
 
+# The longest note /done keeps (Discord's option says so too).
+MAX_NOTE = 500
+
 # (command, description), in /help's order.
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", N_("Welcome and how studybot works")),

@@ -12,9 +12,8 @@ from discord.app_commands import AppCommandContext, TranslationContextLocation, 
 
 from bot.adapters.discord.format import clip
 from bot.adapters.discord.inbound import DiscordInbound
-from bot.core.handlers import MAX_NOTE
 from bot.core.i18n import DEFAULT_LANGUAGE, language_from_hint, messages
-from bot.core.menu import ADMIN_ONLY, COMMANDS, N_
+from bot.core.menu import ADMIN_ONLY, COMMANDS, MAX_NOTE, N_
 
 DESCRIPTION_LIMIT = 100
 Callback = Callable[Concatenate[discord.Interaction, ...], Coroutine[Any, Any, None]]
