@@ -41,12 +41,12 @@ class LiveBoard:
             gateway = self.gateways.get(address.platform)
             if gateway is None:
                 continue
-            async with self.store.unit() as uow:
-                sub = await uow.subscription(address)
+            async with self.store.reading() as reading:
+                sub = await reading.subscription(address)
                 if sub is None or sub.id is None:
                     continue
-                completions = await uow.chat_completions(sub.id)
-                targets = [(day, await uow.push_message(sub.id, day)) for day in sorted(days)]
+                completions = await reading.chat_completions(sub.id)
+                targets = [(day, await reading.push_message(sub.id, day)) for day in sorted(days)]
             m = messages(sub.language)
             for day, message_id in targets:
                 if message_id is None:

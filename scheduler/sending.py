@@ -167,8 +167,8 @@ class Sender:
         if delivery.kind is DeliveryKind.PUSH:
             return [self.cards.card(delivery.plan_day, sub.language, group=group)]
         assert sub.id is not None
-        async with self.store.unit(atomic=False) as uow:
-            completions = await uow.chat_completions(sub.id)
+        async with self.store.reading() as reading:
+            completions = await reading.chat_completions(sub.id)
         week = (delivery.plan_day - 1) // DAYS_PER_WEEK + 1
         return weekly_summary(sub, week, completions, local_date(self.now, sub.zone), self.curriculum)
 

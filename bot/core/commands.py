@@ -10,6 +10,7 @@ from bot.core.chats import Chats
 from bot.core.events import Context, Incoming, Press
 from bot.core.gateways import Gateways
 from bot.core.group_handlers import GROUP_HANDLERS
+from bot.core.groups import Groups
 from bot.core.handlers import HANDLERS
 from bot.core.i18n import Messages, language_from_hint, messages
 from bot.core.learner import DoneOutcome, Learners
@@ -35,6 +36,7 @@ class Commands:
         # Admin checks go to the connected platform's gateway.
         self.gateways = gateways if gateways is not None else Gateways()
         self.chats = Chats(learners.store, learners.clock)
+        self.groups = Groups(learners)
 
     async def chat_language(self, address: Address, hint: str | None) -> str:
         """The language a chat's answers are in: its own once set, else what the platform says of the person."""
@@ -75,7 +77,7 @@ class Commands:
             log.exception("looking up %s failed", incoming.address)
             return [TextReply(_sorry(messages(language_from_hint(incoming.language_hint))))]
         m = messages(self.language(sub, incoming.language_hint))
-        ctx = Context(incoming, sub, m, self._admin_check(incoming.address, incoming.user_id))
+        ctx = Context(incoming, sub, m, self._admin_check(incoming.address, incoming.user_id), self.groups)
         if command is None:
             ctx.say(ctx.m._("I understand commands, not chat. Send /help to see them."))
             return ctx.replies
@@ -115,7 +117,7 @@ class Commands:
             if verb == "done" and (day := parse_number(arg)) is not None:
                 return await self._press_done(press, sub, m, day)
             if verb in forgetting.VERBS:
-                return await forgetting.press_forget(self.learners, press, m, verb, arg, self._admin_check)
+                return await forgetting.press_forget(self.groups, press, m, verb, arg, self._admin_check)
             if verb in ("subscribe", "week"):
                 # These buttons are shortcuts for typing the command.
                 typed = Incoming(

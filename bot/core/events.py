@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.core.groups import Groups
 from bot.core.i18n import Messages
 from bot.core.model import Address, ChatKind, Subscription
 from bot.core.replies import Button, Reply, TextReply
@@ -57,6 +58,7 @@ class Context:
     sub: Subscription | None
     m: Messages
     admin_check: Callable[[], Awaitable[bool]]
+    groups: Groups
     args: str = ""
     replies: list[Reply] = field(default_factory=list)
 

@@ -71,7 +71,7 @@ async def _forget_me(ctx: Context) -> None:
     )  # fmt: skip
 
 
-async def press_forget(learners: Learners, press: Press, m: Messages, verb: str, arg: str,
+async def press_forget(groups: Groups, press: Press, m: Messages, verb: str, arg: str,
                        admin_check: AdminCheck) -> ButtonAnswer:  # fmt: skip
     """A press of a confirm button made by `forget`."""
     target, _, asker = arg.rpartition(":")
@@ -80,7 +80,6 @@ async def press_forget(learners: Learners, press: Press, m: Messages, verb: str,
         return ButtonAnswer(m._("This button is no longer in use."))
     if press.user_id != asker:
         return ButtonAnswer(m._("Only the person who asked can confirm this."))
-    groups = Groups(learners)
     if verb == FORGET_ME:
         days = await groups.forget_member(press.address, press.user_id)
         if days is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.core.events import Context
 from bot.core.forgetting import forget
-from bot.core.groups import CorrectOutcome, Groups, week_of
+from bot.core.groups import CorrectOutcome, week_of
 from bot.core.handlers import Handler, admin_only, subscribe
 from bot.core.learner import Learners
 from bot.core.parsing import parse_number
@@ -16,7 +16,7 @@ SHOWN = 10
 
 async def leaderboard(learners: Learners, ctx: Context) -> None:
     m = ctx.m
-    found = await Groups(learners).board(ctx.incoming.address)
+    found = await ctx.groups.board(ctx.incoming.address)
     if found is None:
         ctx.refuse(m._("This chat is not subscribed yet, so there is no leaderboard. An admin can /subscribe."))
         return
@@ -40,7 +40,7 @@ async def leaderboard(learners: Learners, ctx: Context) -> None:
 
 
 async def members(learners: Learners, ctx: Context) -> None:
-    m, groups = ctx.m, Groups(learners)
+    m, groups = ctx.m, ctx.groups
     found = await groups.board(ctx.incoming.address)
     if found is None or not found[1]:
         ctx.say(m._("No member has finished a day here yet."), private=True)
@@ -92,7 +92,7 @@ async def _correct(learners: Learners, ctx: Context, done: bool) -> None:
                 + _how_to_correct(ctx))  # fmt: skip
         return
     member = (inc.target_user_id, inc.target_user_name or inc.target_user_id)
-    outcome, day_done = await Groups(learners).correct(inc.address, (inc.user_id, inc.user_name), member, day, done)
+    outcome, day_done = await ctx.groups.correct(inc.address, (inc.user_id, inc.user_name), member, day, done)
     if outcome is CorrectOutcome.NOT_SUBSCRIBED:
         ctx.refuse(m._("This chat is not subscribed yet. An admin can /subscribe."))
     elif outcome is CorrectOutcome.BAD_DAY:

@@ -8,7 +8,7 @@ from datetime import date
 from enum import StrEnum
 
 from bot.core.learner import Learners
-from bot.core.model import Address, Completion, Correction, Subscription
+from bot.core.model import Address, Completion, Correction, Subscription, started
 from bot.core.streaks import current_streak, longest_streak
 from curriculum.schema import DAYS_PER_WEEK
 
@@ -76,19 +76,19 @@ class Groups:
         self.store = learners.store
 
     async def board(self, address: Address) -> tuple[Subscription, list[Standing]] | None:
-        async with self.store.unit() as uow:
-            sub = await uow.subscription(address)
-            if sub is None or sub.id is None or sub.start_date is None:
+        async with self.store.reading() as reading:
+            sub = await reading.subscription(address)
+            if not started(sub):
                 return None
-            completions = await uow.chat_completions(sub.id)
+            completions = await reading.chat_completions(sub.id)
         week = week_of(self.learners.current_day(sub))
         return sub, standings(completions, week, self.learners.today(sub))
 
     async def done_by(self, sub: Subscription, plan_day: int) -> list[str]:
         """First names of everyone who finished `plan_day` in this chat, in the order they did."""
         assert sub.id is not None
-        async with self.store.unit() as uow:
-            completions = await uow.chat_completions(sub.id)
+        async with self.store.reading() as reading:
+            completions = await reading.chat_completions(sub.id)
         return [c.user_name or c.user_id for c in completions if c.plan_day == plan_day]
 
     async def correct(
@@ -98,7 +98,7 @@ class Groups:
         now = self.learners.clock.now()
         async with self.store.unit() as uow:
             sub = await uow.subscription(address)
-            if sub is None or sub.id is None or sub.start_date is None:
+            if not started(sub):
                 return CorrectOutcome.NOT_SUBSCRIBED, plan_day or 0
             current = self.learners.current_day(sub)
             day = plan_day or current
@@ -118,11 +118,11 @@ class Groups:
         return CorrectOutcome.CHANGED, day
 
     async def audit(self, address: Address, limit: int = 10) -> list[Correction]:
-        async with self.store.unit() as uow:
-            sub = await uow.subscription(address)
+        async with self.store.reading() as reading:
+            sub = await reading.subscription(address)
             if sub is None or sub.id is None:
                 return []
-            return await uow.corrections(sub.id, limit)
+            return await reading.corrections(sub.id, limit)
 
     async def forget_member(self, address: Address, user_id: str) -> list[int] | None:
         """Delete one member's own record in a group; the plan days they had done, or None if the chat has none."""

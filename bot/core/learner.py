@@ -19,9 +19,9 @@ from bot.core.model import (
     ChatKind,
     Completion,
     DayDone,
-    DeliveryStatus,
     Progress,
     Subscription,
+    started,
 )
 from bot.core.ports import Clock, Store
 from bot.core.streaks import current_streak, longest_streak
@@ -117,8 +117,8 @@ class Learners:
         return await self._chats.get(address)
 
     async def _load_chats(self, addresses: list[Address]) -> list[Subscription | None]:
-        async with self.store.unit(atomic=False) as uow:
-            found = {sub.address: sub for sub in await uow.subscriptions(addresses)}
+        async with self.store.reading() as reading:
+            found = {sub.address: sub for sub in await reading.subscriptions(addresses)}
         return [found.get(address) for address in addresses]
 
     async def subscribe(
@@ -156,10 +156,11 @@ class Learners:
             else:
                 sub.next_due_at = self._due_after_change(sub, now)
             sub = await uow.save_subscription(sub, now)
-            if pushed_day is not None:
-                assert sub.id is not None
-                await uow.add_delivery(sub.id, today, pushed_day, DeliveryStatus.SENT, now)
             await uow.commit()
+        if pushed_day is not None:
+            assert sub.id is not None
+            # Its last pushed day already keeps the passes from pushing today again; the ledger keeps the record.
+            await self.store.ledger.record_reply(sub.id, today, pushed_day, now)
         return Subscribed(sub, already, pushed_day, before, self._tell_if_due(sub, now))
 
     def _next_due(self, sub: Subscription, now: datetime, after_date: date | None) -> datetime | None:
@@ -241,7 +242,7 @@ class Learners:
 
         `sent_at` is when the platform says the person sent it: a /done typed at 23:59:59 that reaches us just
         after midnight counts for the day it was typed on."""
-        if sub is None or sub.start_date is None or sub.id is None:
+        if not started(sub):
             return Done(DoneOutcome.NOT_SUBSCRIBED, plan_day or 1)
         now = self.clock.now()
         when = sent_at if sent_at is not None and timedelta(0) <= now - sent_at <= IN_TRANSIT else now
@@ -256,7 +257,7 @@ class Learners:
             self.notify_group(sub, day)
             return Done(DoneOutcome.RECORDED, day, progress)
         if note:
-            async with self.store.unit(atomic=False) as uow:
+            async with self.store.unit() as uow:
                 added = await uow.add_note(sub.id, user_id, day, note)
                 await uow.commit()
             if added:
@@ -265,15 +266,15 @@ class Learners:
 
     async def progress(self, address: Address, user_id: str) -> tuple[Subscription, Progress] | None:
         sub = await self.chat(address)
-        if sub is None or sub.start_date is None or sub.id is None:
+        if not started(sub):
             return None
         return sub, (await self._asked.get(_Asked(sub, user_id)))[1]
 
     async def group_streak(self, platform: str, user_id: str) -> tuple[int, int, bool] | None:
         """(streak, longest, done today) from a person's days in groups, for their DM before they subscribe
         there themselves; None if they have none."""
-        async with self.store.unit(atomic=False) as uow:
-            dates = {day.local_date for day in await uow.days_done(platform, [user_id])}
+        async with self.store.reading() as reading:
+            dates = {day.local_date for day in await reading.days_done(platform, [user_id])}
         if not dates:
             return None
         # Each group dates its days in its own zone; a day ahead of ours is a group's today, east of us.
@@ -283,18 +284,21 @@ class Learners:
     async def _record(self, asked: list[_Asked]) -> list[tuple[bool, Progress]]:
         """Record the completions among `asked` in one statement, then read everyone's days in one query."""
         completions = [a.completion for a in asked if a.completion is not None]
-        async with self.store.unit(atomic=False) as uow:
-            # One statement, made safe by the completions' unique key: no transaction is needed around it.
-            new = iter(await uow.add_completions(completions) if completions else [])
-            recorded = [a.completion is not None and next(new) for a in asked]
-            if any(recorded):
-                await uow.commit()
-            users: dict[str, set[str]] = {}
-            for a in asked:
-                users.setdefault(a.sub.address.platform, set()).add(a.user_id)
-            days: dict[tuple[str, str], list[DayDone]] = {}
+        new: list[bool] = []
+        if completions:
+            async with self.store.unit() as uow:
+                new = await uow.add_completions(completions)
+                if any(new):
+                    await uow.commit()
+        added = iter(new)
+        recorded = [a.completion is not None and next(added) for a in asked]
+        users: dict[str, set[str]] = {}
+        for a in asked:
+            users.setdefault(a.sub.address.platform, set()).add(a.user_id)
+        days: dict[tuple[str, str], list[DayDone]] = {}
+        async with self.store.reading() as reading:
             for platform, ids in users.items():
-                for day in await uow.days_done(platform, ids):
+                for day in await reading.days_done(platform, ids):
                     days.setdefault((platform, day.user_id), []).append(day)
         return [
             (new_one, self._progress(a.sub, days.get((a.sub.address.platform, a.user_id), [])))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import NamedTuple
+from typing import NamedTuple, TypeGuard
 from zoneinfo import ZoneInfo
 
 from bot.core.zones import zone_named
@@ -60,6 +60,18 @@ class Subscription:
         if self.start_date is None:
             return 1
         return max(1, min(total_days, (day - self.start_date).days + 1))
+
+
+class Started(Subscription):
+    """A subscription that has been saved and has begun the plan: the type `started()` narrows to."""
+
+    id: int
+    start_date: date
+
+
+def started(sub: Subscription | None) -> TypeGuard[Started]:
+    """Whether a chat has begun the plan (subscribed at least once), so it has an id and a first day."""
+    return sub is not None and sub.id is not None and sub.start_date is not None
 
 
 @dataclass(frozen=True)

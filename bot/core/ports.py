@@ -19,7 +19,6 @@ from bot.core.model import (
     Correction,
     DayDone,
     Delivery,
-    DeliveryStatus,
     SendOutcome,
     Subscription,
     Wanted,
@@ -35,8 +34,8 @@ class Clock(Protocol):
         ...
 
 
-class UnitOfWork(Protocol):
-    """One transaction: nothing it wrote is kept unless `commit` is awaited."""
+class Reading(Protocol):
+    """Questions to the store; each sees what was committed when it ran."""
 
     async def subscription(self, address: Address) -> Subscription | None:
         """The chat's subscription (active or not), or None if the chat never set anything."""
@@ -49,6 +48,26 @@ class UnitOfWork(Protocol):
     async def subscription_by_id(self, subscription_id: int) -> Subscription | None:
         """A subscription by its id."""
         ...
+
+    async def chat_completions(self, subscription_id: int) -> list[Completion]:
+        """Everyone's completions in one chat, oldest first (leaderboards, summaries, live counts)."""
+        ...
+
+    async def days_done(self, platform: str, user_ids: Collection[str]) -> list[DayDone]:
+        """Every day these people completed, in every chat of a platform (personal streaks count them all)."""
+        ...
+
+    async def corrections(self, subscription_id: int, limit: int) -> list[Correction]:
+        """A chat's most recent corrections, newest first."""
+        ...
+
+    async def push_message(self, subscription_id: int, plan_day: int) -> str | None:
+        """The platform message id of the push of `plan_day`, if it was sent."""
+        ...
+
+
+class UnitOfWork(Reading, Protocol):
+    """One transaction: nothing it wrote is kept unless `commit` is awaited."""
 
     async def save_subscription(self, sub: Subscription, now: datetime) -> Subscription:
         """Insert or update; the returned copy carries the id."""
@@ -63,16 +82,8 @@ class UnitOfWork(Protocol):
         completion."""
         ...
 
-    async def chat_completions(self, subscription_id: int) -> list[Completion]:
-        """Everyone's completions in one chat, oldest first (leaderboards, summaries, live counts)."""
-        ...
-
     async def add_completions(self, completions: Sequence[Completion]) -> list[bool]:
         """Record many completions in one statement; for each, in order, whether it was new (see add_completion)."""
-        ...
-
-    async def days_done(self, platform: str, user_ids: Collection[str]) -> list[DayDone]:
-        """Every day these people completed, in every chat of a platform (personal streaks count them all)."""
         ...
 
     async def remove_completion(self, subscription_id: int, user_id: str, plan_day: int) -> bool:
@@ -81,14 +92,6 @@ class UnitOfWork(Protocol):
 
     async def add_correction(self, correction: Correction) -> None:
         """Append to a chat's audit trail."""
-        ...
-
-    async def corrections(self, subscription_id: int, limit: int) -> list[Correction]:
-        """A chat's most recent corrections, newest first."""
-        ...
-
-    async def push_message(self, subscription_id: int, plan_day: int) -> str | None:
-        """The platform message id of the push of `plan_day`, if it was sent."""
         ...
 
     async def forget(self, subscription_id: int) -> None:
@@ -100,12 +103,6 @@ class UnitOfWork(Protocol):
         days they had done."""
         ...
 
-    async def add_delivery(
-        self, subscription_id: int, local_date: date, plan_day: int, status: DeliveryStatus, now: datetime
-    ) -> Delivery | None:
-        """Record a push for a local date; None if that date already has one (the exactly-once key)."""
-        ...
-
     async def commit(self) -> None:
         """Make everything written in this unit durable."""
         ...
@@ -114,12 +111,12 @@ class UnitOfWork(Protocol):
 class Store(Protocol):
     """Storage as the core sees it."""
 
-    def unit(self, *, atomic: bool = True) -> AbstractAsyncContextManager[UnitOfWork]:
-        """Begin a unit of work; leaving it without `commit` rolls back.
+    def unit(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """Begin a unit of work; leaving it without `commit` rolls back."""
+        ...
 
-        With `atomic=False` the store may run each statement as a transaction of its own, which costs less and
-        blocks no other writer between statements: for units that only read, or that write with one statement
-        (still followed by `commit`). Each read then sees what was committed when it ran."""
+    def reading(self) -> AbstractAsyncContextManager[Reading]:
+        """Ask questions without a transaction around them: it blocks no writer and costs less."""
         ...
 
     @property
@@ -182,6 +179,10 @@ class DeliveryLedger(Protocol):
         (SENDING), of those still claimed under `token` (returned: a row another pass took over must not be sent);
         and which rows this pass hands back unsent, for any pass to claim from `now` without counting an
         attempt."""
+        ...
+
+    async def record_reply(self, subscription_id: int, local_date: date, plan_day: int, now: datetime) -> None:
+        """A day's topic that went out as a reply (a DM's day 1, with its confirmation): recorded as sent."""
         ...
 
     async def extend(self, lease: Lease) -> None:

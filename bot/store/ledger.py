@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from bot.core.model import Claim, Delivery, DeliveryStatus, SendOutcome, Subscription
+from bot.core.model import Claim, Delivery, DeliveryKind, DeliveryStatus, SendOutcome, Subscription
 from bot.core.ports import Lease, Planner
 from bot.store import mapping
 from bot.store.delivery_sql import for_connection
@@ -90,6 +92,20 @@ class SqlLedger:
             await statements.settle(outcomes, now)
             await statements.give_back(give_back, token, now)
             return await statements.mark_sending(sending, token)
+
+    async def record_reply(self, subscription_id: int, local_date: date, plan_day: int, now: datetime) -> None:
+        insert = sqlite_insert if self.engine.dialect.name == "sqlite" else postgresql_insert
+        values = {
+            "subscription_id": subscription_id, "local_date": local_date, "kind": DeliveryKind.PUSH.value,
+            "plan_day": plan_day, "status": DeliveryStatus.SENT.value, "attempts": 0, "claimed_at": now, "sent_at": now,
+        }  # fmt: skip
+        reply = (
+            insert(DeliveryRow)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["subscription_id", "local_date", "kind"])
+        )
+        async with self.engine.begin() as connection:
+            await connection.execute(reply)
 
     async def extend(self, lease: Lease) -> None:
         async with self.engine.begin() as connection:

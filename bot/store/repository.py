@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, case, delete, select, update
@@ -16,7 +16,6 @@ from bot.core.model import (
     Completion,
     Correction,
     DayDone,
-    Delivery,
     DeliveryKind,
     DeliveryStatus,
     Subscription,
@@ -187,29 +186,6 @@ class SqlUnitOfWork:
             )
         )
         return days
-
-    async def add_delivery(
-        self, subscription_id: int, local_date: date, plan_day: int, status: DeliveryStatus, now: datetime
-    ) -> Delivery | None:
-        statement = (
-            self._insert(DeliveryRow)
-            .values(
-                subscription_id=subscription_id,
-                local_date=local_date,
-                kind=DeliveryKind.PUSH.value,
-                plan_day=plan_day,
-                status=status.value,
-                attempts=0,
-                claimed_at=now,
-                sent_at=now if status is DeliveryStatus.SENT else None,
-            )
-            .on_conflict_do_nothing(index_elements=["subscription_id", "local_date", "kind"])
-            .returning(DeliveryRow.id)
-        )
-        new_id = await self.session.scalar(statement)
-        if new_id is None:
-            return None
-        return Delivery(new_id, subscription_id, local_date, plan_day, status)
 
     async def commit(self) -> None:
         await self.session.commit()

@@ -29,8 +29,14 @@ class SqlStore:
         return self._ledger
 
     @asynccontextmanager
-    async def unit(self, *, atomic: bool = True) -> AsyncIterator[SqlUnitOfWork]:
-        async with (self._sessions if atomic else self._loose_sessions)() as session:
+    async def unit(self) -> AsyncIterator[SqlUnitOfWork]:
+        async with self._sessions() as session:
+            yield SqlUnitOfWork(session, self.engine.dialect.name)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[SqlUnitOfWork]:
+        # Without a transaction: on SQLite no BEGIN IMMEDIATE, so a reader never waits for (or blocks) a writer.
+        async with self._loose_sessions() as session:
             yield SqlUnitOfWork(session, self.engine.dialect.name)
 
     async def set_post_problem(self, subscription_id: int, problem: str | None) -> None:

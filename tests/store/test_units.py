@@ -36,7 +36,7 @@ def done(sub: Subscription, user: str, day: int) -> Completion:
 async def test_many_chats_in_one_lookup_across_platforms(app: App) -> None:
     one = await add_chat(app, "telegram", "1")
     two = await add_chat(app, "discord", "1")
-    async with app.store.unit(atomic=False) as uow:
+    async with app.store.reading() as uow:
         found = await uow.subscriptions([one.address, Address("telegram", "404"), two.address])
     assert sorted((s.address.platform, s.id) for s in found) == [("discord", two.id), ("telegram", one.id)]
 
@@ -44,15 +44,15 @@ async def test_many_chats_in_one_lookup_across_platforms(app: App) -> None:
 async def test_many_completions_in_one_statement_say_which_were_new(app: App) -> None:
     dm = await add_chat(app, "telegram", "1")
     group = await add_chat(app, "telegram", "-5", ChatKind.GROUP)
-    async with app.store.unit(atomic=False) as uow:
+    async with app.store.unit() as uow:
         assert await uow.add_completion(done(dm, "1", 1))
         await uow.commit()
     wanted = [done(dm, "1", 1), done(dm, "1", 2), done(group, "1", 1), done(group, "2", 1), done(group, "2", 1)]
-    async with app.store.unit(atomic=False) as uow:
+    async with app.store.unit() as uow:
         # Already there; new; new; new; the same one again in this batch.
         assert await uow.add_completions(wanted) == [False, True, True, True, False]
         await uow.commit()
-    async with app.store.unit(atomic=False) as uow:
+    async with app.store.reading() as uow:
         days = await uow.days_done("telegram", ["1", "2"])
     assert sorted(days) == sorted(
         [DayDone("1", dm.id or 0, 1, TODAY), DayDone("1", dm.id or 0, 2, TODAY),
@@ -63,16 +63,16 @@ async def test_many_completions_in_one_statement_say_which_were_new(app: App) ->
 async def test_a_persons_days_stay_on_their_platform(app: App) -> None:
     telegram = await add_chat(app, "telegram", "1")
     discord = await add_chat(app, "discord", "9")
-    async with app.store.unit(atomic=False) as uow:
+    async with app.store.unit() as uow:
         await uow.add_completions([done(telegram, "42", 1), done(discord, "42", 1)])
         await uow.commit()
-    async with app.store.unit(atomic=False) as uow:
+    async with app.store.reading() as uow:
         assert [d.subscription_id for d in await uow.days_done("discord", {"42"})] == [discord.id]
 
 
 async def test_a_completion_for_a_missing_chat_is_refused(app: App) -> None:
     with pytest.raises(IntegrityError):
-        async with app.store.unit(atomic=False) as uow:
+        async with app.store.unit() as uow:
             await uow.add_completions([Completion(999_999, "1", 1, TODAY, NOW)])
 
 
@@ -80,7 +80,7 @@ async def test_an_atomic_unit_left_without_commit_keeps_nothing(app: App) -> Non
     sub = await add_chat(app, "telegram", "1")
     async with app.store.unit() as uow:
         assert await uow.add_completion(done(sub, "1", 1))
-    async with app.store.unit(atomic=False) as uow:
+    async with app.store.reading() as uow:
         assert await uow.days_done("telegram", ["1"]) == []
 
 
@@ -90,7 +90,7 @@ async def test_reads_do_not_wait_for_a_writer(app: App) -> None:
         # This unit holds SQLite's write lock until it ends; a reader that asked for the lock too
         # (BEGIN IMMEDIATE) would wait for it, here for ever.
         await writer.add_completion(done(sub, "1", 1))
-        async with asyncio.timeout(2), app.store.unit(atomic=False) as reader:
+        async with asyncio.timeout(2), app.store.reading() as reader:
             assert [s.id for s in await reader.subscriptions([sub.address])] == [sub.id]
             assert await reader.days_done("telegram", ["1"]) == []  # not committed yet
         await writer.commit()
