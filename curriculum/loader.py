@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from curriculum.schema import DAYS_PER_WEEK, Day, Plan, Stage, Week
+from curriculum.schema import DAYS_PER_WEEK, Day, Plan, Stage, Week, week_days, week_of
 
 DATA_DIR = Path(__file__).parent / "data"
 SHIPPED_FILES = (DATA_DIR / "zh.yaml", DATA_DIR / "en.yaml")
@@ -71,13 +71,12 @@ class Curriculum:
         if not 1 <= plan_day <= self.total_days:
             raise ValueError(f"day {plan_day} is outside the plan (1..{self.total_days})")
         plan = self.plan(language)
-        week = plan.weeks[(plan_day - 1) // DAYS_PER_WEEK]
+        week = plan.weeks[week_of(plan_day) - 1]
         stage = plan.stages[week.stage - 1]
         return Topic(plan_day, self.total_days, stage, week, week.days[(plan_day - 1) % DAYS_PER_WEEK])
 
     def week_topics(self, week_number: int, language: str) -> list[Topic]:
-        first = (week_number - 1) * DAYS_PER_WEEK + 1
-        return [self.topic(n, language) for n in range(first, first + DAYS_PER_WEEK)]
+        return [self.topic(n, language) for n in week_days(week_number)]
 
 
 def _where(raw: Any, loc: Sequence[int | str]) -> str:

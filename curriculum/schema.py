@@ -9,6 +9,22 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, mod
 DAYS_PER_WEEK = 7
 
 
+def week_of(plan_day: int) -> int:
+    """The plan week a plan day falls in (day 1..7: week 1)."""
+    return (plan_day - 1) // DAYS_PER_WEEK + 1
+
+
+def week_days(week: int) -> range:
+    """The plan days of a week."""
+    first = (week - 1) * DAYS_PER_WEEK + 1
+    return range(first, first + DAYS_PER_WEEK)
+
+
+def opens_a_week(plan_day: int) -> bool:
+    """Whether a plan day is the first of a week after the first (a group's wrap-up of the last one comes with it)."""
+    return plan_day > 1 and (plan_day - 1) % DAYS_PER_WEEK == 0
+
+
 class DayKind(StrEnum):
     LESSON = "lesson"
     PROJECT = "project"

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 from bot.core.due import due_date, next_due, previous_due
 from bot.core.model import ChatKind, DeliveryKind, Subscription, Wanted
-from curriculum.schema import DAYS_PER_WEEK
+from curriculum.schema import opens_a_week
 
 
 @dataclass
@@ -45,7 +45,7 @@ def plan(subs: list[Subscription], now: datetime, rules: Rules, tally: Tally) ->
                 wanted.append(Wanted(sub.id, DeliveryKind.SUMMARY, day, rules.total_days))
             continue
         wanted.append(Wanted(sub.id, DeliveryKind.PUSH, day, plan_day))
-        if group and plan_day > 1 and (plan_day - 1) % DAYS_PER_WEEK == 0:
+        if group and opens_a_week(plan_day):
             # The week just ended is wrapped up just before the next one's first topic.
             wanted.append(Wanted(sub.id, DeliveryKind.SUMMARY, day, plan_day - 1))
     return wanted

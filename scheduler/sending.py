@@ -29,7 +29,7 @@ from bot.core.ports import (
 from bot.core.replies import Reply, TopicCard
 from bot.core.summary import weekly_summary
 from curriculum.loader import Curriculum
-from curriculum.schema import DAYS_PER_WEEK
+from curriculum.schema import week_of
 from scheduler.journal import ClaimLost, SendJournal
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ class Sender:
         assert sub.id is not None
         async with self.store.reading() as reading:
             completions = await reading.chat_completions(sub.id)
-        week = (delivery.plan_day - 1) // DAYS_PER_WEEK + 1
+        week = week_of(delivery.plan_day)
         return weekly_summary(sub, week, completions, local_date(self.now, sub.zone), self.curriculum)
 
     async def _deliver(

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from bot.core.events import Context
 from bot.core.forgetting import forget
-from bot.core.groups import CorrectOutcome, week_of
-from bot.core.handlers import Handler, admin_only, subscribe
+from bot.core.groups import CorrectOutcome
+from bot.core.handlers import Handler, admin_only, stop_pushes, subscribe
 from bot.core.learner import Learners
 from bot.core.parsing import parse_number
+from curriculum.schema import week_of
 
 MEDALS = ("🥇", "🥈", "🥉")
 SHOWN = 10
@@ -117,12 +118,11 @@ async def unmark(learners: Learners, ctx: Context) -> None:
 
 
 async def pause(learners: Learners, ctx: Context) -> None:
-    if not (ctx.sub and ctx.sub.active):
-        ctx.refuse(ctx.m._("The daily topic is not running here. /resume or /subscribe starts it."))
-        return
-    inc = ctx.incoming
-    await learners.update(inc.address, inc.kind, ctx.m.language, active=False, paused=True)
-    ctx.say(ctx.m._("⏸ Paused. Progress is kept; /resume picks up where you left off."))
+    await stop_pushes(
+        learners, ctx, paused=True,
+        not_running=ctx.m._("The daily topic is not running here. /resume or /subscribe starts it."),
+        stopped=ctx.m._("⏸ Paused. Progress is kept; /resume picks up where you left off."),
+    )  # fmt: skip
 
 
 async def resume(learners: Learners, ctx: Context) -> None:

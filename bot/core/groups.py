@@ -9,8 +9,8 @@ from enum import StrEnum
 
 from bot.core.learner import Learners
 from bot.core.model import Address, Completion, Correction, Subscription, started
-from bot.core.streaks import current_streak, longest_streak
-from curriculum.schema import DAYS_PER_WEEK
+from bot.core.streaks import streak
+from curriculum.schema import week_days, week_of
 
 
 @dataclass(frozen=True)
@@ -34,15 +34,6 @@ class CorrectOutcome(StrEnum):
     BAD_DAY = "bad_day"
 
 
-def week_of(plan_day: int) -> int:
-    return (plan_day - 1) // DAYS_PER_WEEK + 1
-
-
-def week_days(week: int) -> range:
-    first = (week - 1) * DAYS_PER_WEEK + 1
-    return range(first, first + DAYS_PER_WEEK)
-
-
 def standings(completions: list[Completion], week: int, today: date) -> list[Standing]:
     """Everyone who ever finished a day here, best first: this week's days, then all days, then streak."""
     by_user: dict[str, list[Completion]] = defaultdict(list)
@@ -53,14 +44,15 @@ def standings(completions: list[Completion], week: int, today: date) -> list[Sta
     for user_id, done in by_user.items():
         dates = [c.local_date for c in done]
         days = frozenset(c.plan_day for c in done)
+        standing = streak(dates, today)
         rows.append(
             Standing(
                 user_id=user_id,
                 name=done[-1].user_name or user_id,
                 days_done=len(days),
                 week_done=len(days & days_this_week),
-                streak=current_streak(dates, today),
-                longest=longest_streak(dates),
+                streak=standing.current,
+                longest=standing.longest,
                 last_date=max(dates),
                 done_days=days,
             )

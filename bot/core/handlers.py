@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import time
+from typing import TypeVar
 
 from bot.core import render
 from bot.core.events import Context
@@ -17,6 +18,7 @@ from bot.core.replies import Button
 from bot.core.zones import zone_label
 
 Handler = Callable[[Learners, Context], Awaitable[None]]
+T = TypeVar("T")
 
 
 def admin_only(handler: Handler) -> Handler:
@@ -150,46 +152,59 @@ def _changes(m: Messages, before: Subscription | None, after: Subscription, due_
 
 
 async def unsubscribe(learners: Learners, ctx: Context) -> None:
+    await stop_pushes(
+        learners, ctx, paused=False,
+        not_running=ctx.m._("You are not subscribed. /subscribe starts the daily topic."),
+        stopped=ctx.m._("Unsubscribed: no more daily topics. Your progress is kept, and /subscribe brings you "
+                        "back where you left off."),
+    )  # fmt: skip
+
+
+async def stop_pushes(learners: Learners, ctx: Context, *, paused: bool, not_running: str, stopped: str) -> None:
+    """/unsubscribe and /pause: the pushes stop and the progress stays; they differ in what /settings says."""
     if not (ctx.sub and ctx.sub.active):
-        ctx.refuse(ctx.m._("You are not subscribed. /subscribe starts the daily topic."))
+        ctx.refuse(not_running)
         return
     inc = ctx.incoming
-    await learners.update(inc.address, inc.kind, ctx.m.language, active=False)
-    ctx.say(
-        ctx.m._(
-            "Unsubscribed: no more daily topics. Your progress is kept, and /subscribe brings you "
-            "back where you left off."
-        )
-    )
+    await learners.update(inc.address, inc.kind, ctx.m.language, active=False, paused=paused)
+    ctx.say(stopped)
 
 
 async def set_time(learners: Learners, ctx: Context) -> None:
-    if not ctx.args:
-        ctx.refuse(ctx.m._("Usage: /time HH:MM, for example /time 08:30"))
+    usage = ctx.m._("Usage: /time HH:MM, for example /time 08:30")
+    if (at := _argument(ctx, usage, parse_time, _bad_time)) is None:
         return
-    at = parse_time(ctx.args)
-    if at is None:
-        _bad_time(ctx, ctx.args)
-        return
-    inc = ctx.incoming
-    sub = await learners.update(inc.address, inc.kind, ctx.m.language, at=at)
+    sub = await _change(learners, ctx, at=at)
     ctx.say(ctx.m._("⏰ Daily time set to {time} ({zone}).", time=at.strftime("%H:%M"), zone=zone_label(sub.timezone)))
     _say_if_due_now(learners, ctx, sub)
 
 
 async def set_zone(learners: Learners, ctx: Context) -> None:
-    if not ctx.args:
-        ctx.refuse(ctx.m._("Usage: /timezone Area/City, for example /timezone Asia/Shanghai"))
+    usage = ctx.m._("Usage: /timezone Area/City, for example /timezone Asia/Shanghai")
+    if (zone := _argument(ctx, usage, parse_zone, _bad_zone)) is None:
         return
-    zone = parse_zone(ctx.args)
-    if zone is None:
-        _bad_zone(ctx, ctx.args)
-        return
-    inc = ctx.incoming
-    sub = await learners.update(inc.address, inc.kind, ctx.m.language, zone=zone)
+    sub = await _change(learners, ctx, zone=zone)
     at = sub.local_time.strftime("%H:%M")
     ctx.say(ctx.m._("🌍 Time zone set to {zone}; daily topic at {time}.", zone=zone_label(zone), time=at))
     _say_if_due_now(learners, ctx, sub)
+
+
+def _argument(
+    ctx: Context, usage: str, parse: Callable[[str], T | None], bad: Callable[[Context, str], None]
+) -> T | None:
+    """A command's one argument, parsed; None once the user has been told what is accepted."""
+    if not ctx.args:
+        ctx.refuse(usage)
+        return None
+    value = parse(ctx.args)
+    if value is None:
+        bad(ctx, ctx.args)
+    return value
+
+
+async def _change(learners: Learners, ctx: Context, *, at: time | None = None, zone: str | None = None) -> Subscription:
+    inc = ctx.incoming
+    return await learners.update(inc.address, inc.kind, ctx.m.language, at=at, zone=zone)
 
 
 def _say_if_due_now(learners: Learners, ctx: Context, sub: Subscription) -> None:
@@ -287,9 +302,9 @@ async def streak(learners: Learners, ctx: Context) -> None:
         if groups is None:
             ctx.say(m._("No streak yet: /subscribe, then /done each day."), private=True)
             return
-        days, longest, done_today = groups
-        lines = [render.streak_text(m, days, longest), m._("Counted from the days you studied in your groups.")]
-        if not done_today:
+        lines = [render.streak_text(m, groups.current, groups.longest),
+                 m._("Counted from the days you studied in your groups.")]  # fmt: skip
+        if not groups.today_done:
             lines.append(m._("Today is not done yet: /done keeps the streak alive."))
         lines.append(m._("/subscribe here to get your own daily topic too."))
         ctx.say("\n".join(lines), private=True)

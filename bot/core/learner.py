@@ -24,7 +24,7 @@ from bot.core.model import (
     started,
 )
 from bot.core.ports import Clock, Store
-from bot.core.streaks import current_streak, longest_streak
+from bot.core.streaks import Streak, streak
 from bot.core.zones import zone_named
 from curriculum.loader import Curriculum
 
@@ -270,16 +270,15 @@ class Learners:
             return None
         return sub, (await self._asked.get(_Asked(sub, user_id)))[1]
 
-    async def group_streak(self, platform: str, user_id: str) -> tuple[int, int, bool] | None:
-        """(streak, longest, done today) from a person's days in groups, for their DM before they subscribe
-        there themselves; None if they have none."""
+    async def group_streak(self, platform: str, user_id: str) -> Streak | None:
+        """A person's streak from their days in groups, for their DM before they subscribe there themselves; None
+        if they have none."""
         async with self.store.reading() as reading:
             dates = {day.local_date for day in await reading.days_done(platform, [user_id])}
         if not dates:
             return None
         # Each group dates its days in its own zone; a day ahead of ours is a group's today, east of us.
-        today = max(local_date(self.clock.now(), zone_named(self.defaults.timezone)), max(dates))
-        return current_streak(dates, today), longest_streak(dates), today in dates
+        return streak(dates, max(local_date(self.clock.now(), zone_named(self.defaults.timezone)), max(dates)))
 
     async def _record(self, asked: list[_Asked]) -> list[tuple[bool, Progress]]:
         """Record the completions among `asked` in one statement, then read everyone's days in one query."""
@@ -311,13 +310,13 @@ class Learners:
         if sub.kind is not ChatKind.PRIVATE:
             days = [d for d in days if d.subscription_id == sub.id]
         dates = {d.local_date for d in days}
-        today = self.today(sub)
+        standing = streak(dates, self.today(sub))
         return Progress(
             done_days=frozenset(d.plan_day for d in days if d.subscription_id == sub.id),
             current_day=self.current_day(sub),
             total_days=self.curriculum.total_days,
-            streak=current_streak(dates, today),
-            longest_streak=longest_streak(dates),
-            completed_today=today in dates,
+            streak=standing.current,
+            longest_streak=standing.longest,
+            completed_today=standing.today_done,
             dates=tuple(sorted(dates)),
         )

@@ -11,7 +11,7 @@ from bot.core.ports import MISSING_PERMISSIONS, SLOW_MODE
 from bot.core.replies import Button, PictureReply, Section, TopicCard
 from bot.core.zones import zone_label
 from curriculum.loader import Curriculum, Topic
-from curriculum.schema import DAYS_PER_WEEK, DayKind
+from curriculum.schema import DAYS_PER_WEEK, DayKind, week_days, week_of
 
 KIND_MARK = {DayKind.LESSON: "📘", DayKind.PROJECT: "🛠", DayKind.REVIEW: "🔁"}
 CELL_MARK = {
@@ -82,7 +82,7 @@ def streak_text(m: Messages, streak: int, longest: int) -> str:
 
 def progress_summary(m: Messages, progress: Progress, weeks: int) -> str:
     percent = round(100 * progress.done_count / progress.total_days)
-    week = (progress.current_day - 1) // DAYS_PER_WEEK + 1
+    week = week_of(progress.current_day)
     return "\n".join(
         [
             m._(
@@ -99,11 +99,10 @@ def progress_summary(m: Messages, progress: Progress, weeks: int) -> str:
 
 def progress_grid_text(progress: Progress, weeks: int) -> str:
     """The grid as emoji rows, up to the current week: the picture's fallback for plain-text chats."""
-    shown = min(weeks, (progress.current_day - 1) // DAYS_PER_WEEK + 1)
+    shown = min(weeks, week_of(progress.current_day))
     rows = []
     for week in range(1, shown + 1):
-        first = (week - 1) * DAYS_PER_WEEK + 1
-        cells = "".join(CELL_MARK[cell_state(d, progress)] for d in range(first, first + DAYS_PER_WEEK))
+        cells = "".join(CELL_MARK[cell_state(d, progress)] for d in week_days(week))
         rows.append(f"W{week:02d} {cells}")
     return "\n".join(rows)
 
@@ -117,7 +116,7 @@ def progress_grid(m: Messages, progress: Progress, curriculum: Curriculum) -> Gr
         row_labels=[f"W{w}" for w in range(1, weeks + 1)],
         column_labels=[str(d) for d in range(1, DAYS_PER_WEEK + 1)],
         cells=[
-            [cell_state((w - 1) * DAYS_PER_WEEK + d, progress) for d in range(1, DAYS_PER_WEEK + 1)]
+            [cell_state(d, progress) for d in week_days(w)]
             for w in range(1, weeks + 1)
         ],
         legend={
@@ -137,7 +136,7 @@ def progress_picture(m: Messages, progress: Progress, curriculum: Curriculum) ->
 
 
 def week_text(m: Messages, curriculum: Curriculum, language: str, progress: Progress) -> str:
-    week_number = (progress.current_day - 1) // DAYS_PER_WEEK + 1
+    week_number = week_of(progress.current_day)
     topics = curriculum.week_topics(week_number, language)
     week = topics[0].week
     lines = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 ONE_DAY = timedelta(days=1)
@@ -17,6 +18,20 @@ def current_streak(dates: Iterable[date], today: date) -> int:
         streak += 1
         end -= ONE_DAY
     return streak
+
+
+@dataclass(frozen=True)
+class Streak:
+    """A person's standing in days: the current run, the longest ever, and whether today counts already."""
+
+    current: int
+    longest: int
+    today_done: bool
+
+
+def streak(dates: Iterable[date], today: date) -> Streak:
+    days = set(dates)
+    return Streak(current_streak(days, today), longest_streak(days), today in days)
 
 
 def longest_streak(dates: Iterable[date]) -> int:

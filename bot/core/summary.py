@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.core.groups import Standing, standings, week_days
+from bot.core.groups import Standing, standings
 from bot.core.heatmap import CellState, Grid, render_png
 from bot.core.i18n import messages
 from bot.core.model import Completion, Subscription
 from bot.core.replies import PictureReply, Reply, TextReply
 from curriculum.loader import Curriculum
+from curriculum.schema import week_days
 
 
 def weekly_summary(
