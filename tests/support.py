@@ -93,7 +93,7 @@ class Chat:
         return Address(self.platform, self.chat_id)
 
     async def send(self, text: str) -> list[Reply]:
-        incoming = Incoming(self.address, self.kind, self.user_id, self.user_name, text, self.hint)
+        incoming = Incoming(self.address, self.kind, self.user_id, self.user_name, self.hint, text=text)
         return await self.app.commands.handle(incoming)
 
     async def say(self, text: str) -> str:
@@ -101,7 +101,7 @@ class Chat:
         return "\n".join(text_of(r) for r in await self.send(text))
 
     async def press(self, action: str) -> ButtonAnswer:
-        press = Press(self.address, self.kind, self.user_id, self.user_name, action, self.hint)
+        press = Press(self.address, self.kind, self.user_id, self.user_name, self.hint, action=action)
         return await self.app.commands.press(press)
 
 

@@ -82,7 +82,7 @@ class ConsoleChat:
         self.hint = os.environ.get("LANG")
 
     def _incoming(self, text: str) -> Incoming:
-        return Incoming(self.address, ChatKind.PRIVATE, CHAT_ID, self.user_name, text, self.hint)
+        return Incoming(self.address, ChatKind.PRIVATE, CHAT_ID, self.user_name, self.hint, text=text)
 
     async def start(self) -> None:
         """Nothing to connect: the terminal is always there."""
@@ -112,7 +112,7 @@ class ConsoleChat:
         await self.deliver()
 
     async def press(self, button: Button) -> None:
-        press = Press(self.address, ChatKind.PRIVATE, CHAT_ID, self.user_name, button.action, self.hint)
+        press = Press(self.address, ChatKind.PRIVATE, CHAT_ID, self.user_name, self.hint, action=button.action)
         answer = await self.commands.press(press)
         # A chat app edits the card in place; in a terminal the toast says the same without reprinting it.
         if answer.toast:

@@ -120,17 +120,7 @@ class Commands:
                 return await forgetting.press_forget(self.groups, press, m, verb, arg, self._admin_check)
             if verb in ("subscribe", "week"):
                 # These buttons are shortcuts for typing the command.
-                typed = Incoming(
-                    press.address,
-                    press.kind,
-                    press.user_id,
-                    press.user_name,
-                    f"/{verb}",
-                    press.language_hint,
-                    press.is_admin,
-                    press.chat_title,
-                )
-                replies = tuple(await self.handle(typed))
+                replies = tuple(await self.handle(press.typing(f"/{verb}")))
                 toast = ""
                 if verb == "subscribe":
                     # A refusal (a member who is no admin) must not be toasted as a success.

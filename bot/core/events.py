@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from bot.core.groups import Groups
@@ -13,19 +13,29 @@ from bot.core.replies import Button, Reply, TextReply
 
 
 @dataclass(frozen=True)
-class Incoming:
-    """A message typed in a chat."""
+class Origin:
+    """Who did something, and where: what a typed command and a pressed button share."""
 
     address: Address
     kind: ChatKind
     user_id: str
     user_name: str
-    text: str
     language_hint: str | None = None
-    # Whether the sender administers this group, when the platform says so with the event (Discord);
+    # Whether the person administers this group, when the platform says so with the event (Discord);
     # None means "ask the platform's gateway if a command needs to know" (Telegram).
     is_admin: bool | None = None
     chat_title: str = ""
+
+    def typing(self, text: str) -> Incoming:
+        """The same person typing `text` in the same chat (a button that is a shortcut for a command)."""
+        return Incoming(**{f.name: getattr(self, f.name) for f in fields(Origin)}, text=text)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Incoming(Origin):
+    """A message typed in a chat."""
+
+    text: str
     # The member an admin's command is about (Telegram: the author of the message replied to).
     target_user_id: str | None = None
     target_user_name: str = ""
@@ -36,18 +46,11 @@ class Incoming:
     sent_at: datetime | None = None
 
 
-@dataclass(frozen=True)
-class Press:
+@dataclass(frozen=True, kw_only=True)
+class Press(Origin):
     """A button pressed under one of our messages; `action` is the button's action string."""
 
-    address: Address
-    kind: ChatKind
-    user_id: str
-    user_name: str
     action: str
-    language_hint: str | None = None
-    is_admin: bool | None = None
-    chat_title: str = ""
 
 
 @dataclass

@@ -156,7 +156,7 @@ async def test_the_live_count_stays_valid_html_whatever_the_members_are_called(
     push_id = await subscribed_group(app, tg, GROUP, clock)
     names = [f"{n:02d} " + "&<" * 30 for n in range(30)]  # 63 characters, each escaped to 4 or 5 in HTML
     for user, name in enumerate(names, start=100):
-        done = Incoming(Address("telegram", str(GROUP)), ChatKind.GROUP, str(user), name, "/done")
+        done = Incoming(Address("telegram", str(GROUP)), ChatKind.GROUP, str(user), name, text="/done")
         assert "Day 1 done" in text_of_reply((await app.commands.handle(done))[0])
     assert await app.live.flush() == 1
     edit = await tg.wait_for_call("editMessageText", chat_id=GROUP)

@@ -133,12 +133,12 @@ async def test_a_done_typed_before_midnight_counts_for_that_day(app: App, clock:
     await chat.say("/subscribe 08:00 UTC")
     clock.set(datetime(2026, 3, 3, 0, 0, 0, 400_000, tzinfo=UTC))  # arrived at 00:00:00.4 on day 2
     typed = datetime(2026, 3, 2, 23, 59, 59, tzinfo=UTC)
-    late = Incoming(chat.address, chat.kind, chat.user_id, "Ada", "/done", "en", sent_at=typed)
+    late = Incoming(chat.address, chat.kind, chat.user_id, "Ada", "en", text="/done", sent_at=typed)
     assert "Day 1 done" in text_of((await app.commands.handle(late))[0])
     assert "Day 2 done" in await chat.say("/done")  # today is still free, and the streak runs over both days
     assert "Streak: 2 days" in await chat.say("/streak")
     # A timestamp far off is not a delay in transit: it dates nothing (here, day 2 again, already done).
-    stale = Incoming(chat.address, chat.kind, chat.user_id, "Ada", "/done", "en", sent_at=typed - DAY)
+    stale = Incoming(chat.address, chat.kind, chat.user_id, "Ada", "en", text="/done", sent_at=typed - DAY)
     assert "Day 2 is already marked done" in text_of((await app.commands.handle(stale))[0])
 
 

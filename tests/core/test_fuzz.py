@@ -103,5 +103,6 @@ async def test_superscript_digits_in_a_button_or_mark_get_a_plain_answer(chats: 
     await admin.send("/subscribe 08:00 UTC")
     from bot.core.events import Incoming
 
-    mark = Incoming(admin.address, ChatKind.GROUP, "1", "Admin", "/mark ²", target_user_id="2", target_user_name="Bo")
+    mark = Incoming(admin.address, ChatKind.GROUP, "1", "Admin", text="/mark ²", target_user_id="2",
+                    target_user_name="Bo")  # fmt: skip
     assert "is not a plan day" in text_of((await admin.app.commands.handle(mark))[0])

@@ -85,16 +85,16 @@ async def test_group_days_count_for_a_personal_streak_once_per_day(app: App, clo
 async def test_admin_corrects_a_members_day_and_members_shows_the_trail(app: App, clock: ManualClock) -> None:
     await group_with_admin(app)
     clock.advance(DAY)
-    admin = Incoming(member(app, "-1", "1", "Eve").address, ChatKind.GROUP, "1", "Eve", "/mark 1",
+    admin = Incoming(member(app, "-1", "1", "Eve").address, ChatKind.GROUP, "1", "Eve", text="/mark 1",
                      target_user_id="3", target_user_name="Bo")  # fmt: skip
     replies = await app.commands.handle(admin)
     assert "Marked day 1 done for Bo" in text_of(replies[0])
     again = await app.commands.handle(admin)
     assert "Nothing to change" in text_of(again[0])
-    undo = Incoming(admin.address, ChatKind.GROUP, "1", "Eve", "/unmark 1", target_user_id="3",
+    undo = Incoming(admin.address, ChatKind.GROUP, "1", "Eve", text="/unmark 1", target_user_id="3",
                     target_user_name="Bo")  # fmt: skip
     assert "Unmarked day 1 for Bo" in text_of((await app.commands.handle(undo))[0])
-    future = Incoming(admin.address, ChatKind.GROUP, "1", "Eve", "/mark 9", target_user_id="3",
+    future = Incoming(admin.address, ChatKind.GROUP, "1", "Eve", text="/mark 9", target_user_id="3",
                       target_user_name="Bo")  # fmt: skip
     assert "not a day this group has reached" in text_of((await app.commands.handle(future))[0])
     await app.commands.handle(admin)
@@ -102,7 +102,7 @@ async def test_admin_corrects_a_members_day_and_members_shows_the_trail(app: App
     assert "Bo: 1 day ·" in overview  # one day, not "1 days"
     assert "Eve marked day 1 done for Bo" in overview and "Eve unmarked day 1 for Bo" in overview
     # A member can neither correct others nor read the overview.
-    bo = Incoming(admin.address, ChatKind.GROUP, "3", "Bo", "/mark 2", target_user_id="4", target_user_name="Di")
+    bo = Incoming(admin.address, ChatKind.GROUP, "3", "Bo", text="/mark 2", target_user_id="4", target_user_name="Di")
     assert "Only this group's admins" in text_of((await app.commands.handle(bo))[0])
     assert "Only this group's admins" in await member(app, "-1", "3", "Bo").say("/members")
     no_target = await member(app, "-1", "1", "Eve").say("/mark 1")
@@ -150,7 +150,7 @@ async def test_forget_needs_an_admins_tap_and_deletes_everything(app: App, clock
     await group_with_admin(app)
     await member(app, "-1", "2", "Ada").say("/done")
     admin = Chat(app, chat_id="-1", user_id="1", user_name="Admin", kind=ChatKind.GROUP)
-    asked = Incoming(admin.address, ChatKind.GROUP, "1", "Admin", "/forget", chat_title="Night Owls")
+    asked = Incoming(admin.address, ChatKind.GROUP, "1", "Admin", text="/forget", chat_title="Night Owls")
     [question] = await app.commands.handle(asked)
     assert isinstance(question, TextReply) and question.private
     assert "everything stored about “Night Owls”" in question.text  # the confirmation names the chat
@@ -174,7 +174,9 @@ async def test_forget_of_a_channel_asked_in_a_dm_deletes_the_channel_not_the_dm(
     channel = Address("test", "-900")
     # What the Telegram adapter makes of "/subscribe @dailypy" and "/forget @dailypy" typed in Eve's DM.
     for text in ("/subscribe 07:00 UTC", "/forget"):
-        aimed = Incoming(channel, ChatKind.CHANNEL, "1", "Eve", text, "en", is_admin=True, chat_title="Daily Python")
+        aimed = Incoming(
+            channel, ChatKind.CHANNEL, "1", "Eve", "en", text=text, is_admin=True, chat_title="Daily Python"
+        )
         replies = await app.commands.handle(aimed)
     [question] = replies
     assert isinstance(question, TextReply) and "“Daily Python”" in question.text
@@ -198,7 +200,7 @@ async def test_every_button_answering_a_command_aimed_at_a_channel_names_that_ch
     from bot.adapters.telegram.channels import MANAGED
 
     for name in ("subscribe", *MANAGED):
-        aimed = Incoming(channel, ChatKind.CHANNEL, "1", "Eve", f"/{name}", "en", is_admin=True, chat_title="Py")
+        aimed = Incoming(channel, ChatKind.CHANNEL, "1", "Eve", "en", text=f"/{name}", is_admin=True, chat_title="Py")
         for reply in await app.commands.handle(aimed):
             for button in getattr(reply, "buttons", ()):
                 assert ":-900:" in button.action, (name, button)
@@ -272,10 +274,12 @@ async def test_the_last_week_is_wrapped_up_when_the_plan_is_over(
 async def test_mark_hints_follow_how_the_platform_names_the_member(app: App, clock: ManualClock) -> None:
     await group_with_admin(app)
     address = member(app, "-1", "1", "Eve").address
-    by_reply = Incoming(address, ChatKind.GROUP, "1", "Eve", "/mark twelve", target_user_id="3", target_user_name="Bo")
+    by_reply = Incoming(
+        address, ChatKind.GROUP, "1", "Eve", text="/mark twelve", target_user_id="3", target_user_name="Bo"
+    )
     wrong = text_of((await app.commands.handle(by_reply))[0])
     assert "“twelve” is not a plan day" in wrong and "reply to one of their messages" in wrong
-    by_option = Incoming(address, ChatKind.GROUP, "1", "Eve", "/mark twelve", target_user_id="3",
+    by_option = Incoming(address, ChatKind.GROUP, "1", "Eve", text="/mark twelve", target_user_id="3",
                          target_user_name="Bo", member_option=True)  # fmt: skip
     picked = text_of((await app.commands.handle(by_option))[0])
     assert "choose the member" in picked and "reply" not in picked

@@ -15,7 +15,6 @@ from discord import app_commands
 
 from bot.adapters.discord.format import outgoing
 from bot.adapters.discord.gateway import PLATFORM, dm_chat_id
-from bot.adapters.discord.ordering import PerChatOrder
 from bot.core.commands import Commands
 from bot.core.events import Incoming, Press
 from bot.core.i18n import messages
@@ -23,6 +22,7 @@ from bot.core.menu import N_
 from bot.core.model import Address, ChatKind
 from bot.core.parsing import zone_choices
 from bot.core.replies import ButtonAnswer, Reply, TextReply
+from bot.core.turns import PerChatOrder
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -95,8 +95,8 @@ class DiscordInbound:
         place, user = place_of(interaction), interaction.user
         text = " ".join([f"/{name}", *(arg.strip() for arg in args if arg and arg.strip())])
         incoming = Incoming(
-            place.address, place.kind, str(user.id), user.display_name, text, interaction.locale.value,
-            is_admin=place.is_admin, chat_title=place.title,
+            place.address, place.kind, str(user.id), user.display_name, interaction.locale.value,
+            is_admin=place.is_admin, chat_title=place.title, text=text,
             target_user_id=str(target.id) if target is not None else None,
             # Discord sends the chosen member's data with the command; without it only the id is known.
             target_user_name=str(getattr(target, "display_name", "") or getattr(target, "id", "")),
@@ -113,8 +113,8 @@ class DiscordInbound:
     async def on_press(self, interaction: discord.Interaction, action: str) -> None:
         place, user = place_of(interaction), interaction.user
         press = Press(
-            place.address, place.kind, str(user.id), user.display_name, action, interaction.locale.value,
-            is_admin=place.is_admin, chat_title=place.title,
+            place.address, place.kind, str(user.id), user.display_name, interaction.locale.value,
+            is_admin=place.is_admin, chat_title=place.title, action=action,
         )  # fmt: skip
         answer, deferred = await self._in_time(interaction, True, self._press(press))
         if answer.card is not None:

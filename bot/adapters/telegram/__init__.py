@@ -17,7 +17,7 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.adapters.telegram.gateway import PLATFORM, TelegramGateway
 from bot.adapters.telegram.inbound import TelegramInbound
-from bot.adapters.telegram.ordering import PerChatOrder
+from bot.adapters.telegram.ordering import PerChatUpdates
 from bot.adapters.telegram.outbound import TelegramOutbound, start_error
 from bot.core.commands import Commands
 from bot.core.i18n import LANGUAGES, messages
@@ -45,7 +45,7 @@ class TelegramAdapter:
         self.outbound = TelegramOutbound(token, api_url, rate_limit=rate_limit)
         # PTB's builder types each step's generics; None (no JobQueue: we schedule ourselves) is documented.
         builder: Any = ApplicationBuilder().bot(self.outbound.bot).job_queue(None)
-        builder = builder.concurrent_updates(PerChatOrder(CONCURRENT_UPDATES))
+        builder = builder.concurrent_updates(PerChatUpdates(CONCURRENT_UPDATES))
         self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         TelegramInbound(commands, self.gateway).install(self.application)
 

@@ -56,6 +56,6 @@ async def channel_incoming(bot: Bot, user: User, command: str, handle: str, rest
                                  channel=handle))  # fmt: skip
     kind = ChatKind.CHANNEL if chat.type == chat.CHANNEL else ChatKind.GROUP
     return Incoming(
-        Address(PLATFORM, str(chat.id)), kind, str(user.id), user.first_name, f"/{command} {rest}".strip(),
-        user.language_code, is_admin=True, chat_title=chat.title or handle,
+        Address(PLATFORM, str(chat.id)), kind, str(user.id), user.first_name, user.language_code,
+        is_admin=True, chat_title=chat.title or handle, text=f"/{command} {rest}".strip(),
     )  # fmt: skip

@@ -114,10 +114,10 @@ class TelegramInbound:
             chat_kind(chat),
             str(user.id),
             user.first_name,
-            message.text,
             user.language_code,
             is_admin=True if as_the_group else None,
             chat_title=chat.title or "",
+            text=message.text,
             target_user_id=str(replied.id) if replied and not replied.is_bot else None,
             target_user_name=replied.first_name if replied else "",
             sent_at=message.date,
@@ -140,9 +140,9 @@ class TelegramInbound:
             chat_kind(chat),
             str(user.id),
             user.first_name,
-            query.data or "",
             user.language_code,
             chat_title=chat.title or "",
+            action=query.data or "",
         )
         answer = await self.commands.press(press)
         await query.answer(clip(answer.toast, TOAST_LIMIT))
@@ -177,7 +177,7 @@ class TelegramInbound:
                 return
             # Just added to a group: say hello and how an admin starts the daily topic.
             user = change.from_user
-            hello = Incoming(address, chat_kind(chat), str(user.id), user.first_name, "/start", user.language_code)
+            hello = Incoming(address, chat_kind(chat), str(user.id), user.first_name, user.language_code, text="/start")
             await self.reply(chat.id, await self.commands.handle(hello))
 
     async def on_migrate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

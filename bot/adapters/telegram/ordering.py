@@ -1,40 +1,28 @@
-"""Handle updates from different chats at once, but each chat's updates in the order they came.
-
-PTB handles one update at a time by default, so a reply waiting for a rate limit would hold up every other
-chat; fully concurrent handling would let a quick "/subscribe" then "/done" race each other.
-"""
+"""PTB's update processor over the core's per-chat turns: updates from different chats at once (PTB handles one
+at a time by default, so a reply waiting for a rate limit would hold up every other chat), each chat's in order."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.core.turns import PerChatOrder
 
-class PerChatOrder(BaseUpdateProcessor):
+
+class PerChatUpdates(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = 256) -> None:
         super().__init__(max_concurrent_updates)
-        # chat id -> (lock, how many updates hold or wait for it); dropped when nobody does.
-        self._chats: dict[int, tuple[asyncio.Lock, int]] = {}
+        self.order = PerChatOrder()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[object]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             await coroutine
             return
-        lock, users = self._chats.get(chat.id, (asyncio.Lock(), 0))
-        self._chats[chat.id] = (lock, users + 1)
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            lock, users = self._chats[chat.id]
-            if users == 1:
-                del self._chats[chat.id]
-            else:
-                self._chats[chat.id] = (lock, users - 1)
+        async with self.order.turn(chat.id):
+            await coroutine
 
     async def initialize(self) -> None:
         """Nothing to set up."""
