@@ -3,10 +3,8 @@ Discord servers what is due, once; a platform without a token (or unreachable) k
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from tests.conftest import START
 from tests.fakes.discord_payloads import MANAGE_CHANNELS
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.telegram_server import FakeTelegram
+from tests.processes import studybot_once
 
 TELEGRAM_TOKEN = "987654:AAHsecret-Token_value-0123456789abcdef"
 DISCORD_TOKEN = "MTAwMDAwMDAwMDAwMDAwMDAy.GsEcRt.discord-secret-token-value"
@@ -47,13 +46,7 @@ async def seed(url: str) -> None:
 
 
 async def deliver(env: dict[str, str], now: str = DAY_2) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "deliver", "--now", now,
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return await studybot_once("deliver", "--now", now, env=env)
 
 
 def discord_pushes(dc: FakeDiscord, channel_id: int) -> list[str]:

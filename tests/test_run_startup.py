@@ -3,16 +3,13 @@ the delivery pass run; a refused token is one clear line and exit code 2; no sec
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
 import socket
-import sys
 from pathlib import Path
 
 from tests.fakes.discord_payloads import MANAGE_CHANNELS
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.telegram_server import FakeTelegram
+from tests.processes import Studybot, studybot_env, studybot_once
 
 TELEGRAM_TOKEN = "987654:AAHsecret-Token_value-0123456789abcdef"
 DISCORD_TOKEN = "MTAwMDAwMDAwMDAwMDAwMDAy.GsEcRt.discord-secret-token-value"
@@ -27,46 +24,33 @@ def free_port() -> int:
 
 
 def base_env(tmp_path: Path, **settings: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STUDYBOT_")}
-    env.update(STUDYBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}", STUDYBOT_DELIVERY_INTERVAL_SECONDS="1")
-    env.update(settings)
-    return env
+    return studybot_env(database_url=f"sqlite:///{tmp_path / 'bot.db'}", delivery_interval_seconds="1", **settings)
 
 
 async def test_a_platform_down_at_start_is_retried_while_the_other_serves(tmp_path: Path) -> None:
-    log_path = tmp_path / "studybot.log"
     port = free_port()  # Telegram will answer here, but not yet
     async with FakeDiscord(token=DISCORD_TOKEN) as dc:
         dc.add_guild(GUILD, "Study Hall", channels=[(CHANNEL, "general")], members=[(ADMIN, "Alice", MANAGE_CHANNELS)])
         env = base_env(
             tmp_path,
-            STUDYBOT_TELEGRAM_TOKEN=TELEGRAM_TOKEN,
-            STUDYBOT_TELEGRAM_API_URL=f"http://127.0.0.1:{port}",
-            STUDYBOT_DISCORD_TOKEN=DISCORD_TOKEN,
-            STUDYBOT_DISCORD_API_URL=dc.root,
-            STUDYBOT_DISCORD_GATEWAY_URL=dc.gateway_url,
+            telegram_token=TELEGRAM_TOKEN,
+            telegram_api_url=f"http://127.0.0.1:{port}",
+            discord_token=DISCORD_TOKEN,
+            discord_api_url=dc.root,
+            discord_gateway_url=dc.gateway_url,
         )
-        with log_path.open("wb") as log:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", env=env, stdout=log, stderr=log, cwd=tmp_path
-            )
-            try:
-                await dc.wait_until_ready(timeout=30)
-                # Discord and the delivery pass work while Telegram is down.
-                subscribed = await dc.slash_command("subscribe", {"time": "20:00"}, user_id=ADMIN, channel_id=CHANNEL)
-                assert "Subscribed" in (await subscribed.response(timeout=10))["data"]["content"]
-                await dc.wait_for_message(CHANNEL, lambda m: m.interaction_id is None, timeout=10)
-                async with FakeTelegram(token=TELEGRAM_TOKEN, port=port) as tg:
-                    await tg.wait_for_call("getUpdates", timeout=30)  # Telegram connected on a later attempt
-                    tg.send_command(31337, "/start", user_id=31337, first_name="Ann")
-                    await tg.wait_for_call("sendMessage", chat_id=31337, timeout=10)
-                    process.send_signal(signal.SIGTERM)
-                    code = await asyncio.wait_for(process.wait(), timeout=15)
-            finally:
-                if process.returncode is None:
-                    process.kill()
-                    await process.wait()
-    output = log_path.read_text(encoding="utf-8", errors="replace")
+        async with Studybot(["run"], env, tmp_path / "studybot.log") as bot:
+            await dc.wait_until_ready(timeout=30)
+            # Discord and the delivery pass work while Telegram is down.
+            subscribed = await dc.slash_command("subscribe", {"time": "20:00"}, user_id=ADMIN, channel_id=CHANNEL)
+            assert "Subscribed" in (await subscribed.response(timeout=10))["data"]["content"]
+            await dc.wait_for_message(CHANNEL, lambda m: m.interaction_id is None, timeout=10)
+            async with FakeTelegram(token=TELEGRAM_TOKEN, port=port) as tg:
+                await tg.wait_for_call("getUpdates", timeout=30)  # Telegram connected on a later attempt
+                tg.send_command(31337, "/start", user_id=31337, first_name="Ann")
+                await tg.wait_for_call("sendMessage", chat_id=31337, timeout=10)
+                code, _ = await bot.stop()
+    output = bot.output
     assert code == 0, output[-3000:]
     retries = [line for line in output.splitlines() if "Telegram is unreachable" in line]
     assert retries and all("trying again in" in line for line in retries)
@@ -77,17 +61,13 @@ async def test_a_platform_down_at_start_is_retried_while_the_other_serves(tmp_pa
 
 
 async def run_once(env: dict[str, str]) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
-    )
-    out, _ = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(errors="replace")
+    code, out, err = await studybot_once("run", env=env)
+    return code, out + err
 
 
 async def test_a_refused_token_is_one_clear_line_and_exit_code_2(tmp_path: Path) -> None:
     async with FakeTelegram(token="111:the-right-token") as tg:
-        env = base_env(tmp_path, STUDYBOT_TELEGRAM_TOKEN=TELEGRAM_TOKEN, STUDYBOT_TELEGRAM_API_URL=tg.root)
+        env = base_env(tmp_path, telegram_token=TELEGRAM_TOKEN, telegram_api_url=tg.root)
         code, output = await run_once(env)
     assert code == 2, output
     errors = [line for line in output.splitlines() if " ERROR " in line or " CRITICAL " in line]
@@ -99,10 +79,7 @@ async def test_a_refused_token_is_one_clear_line_and_exit_code_2(tmp_path: Path)
 async def test_a_refused_discord_token_is_one_clear_line_and_exit_code_2(tmp_path: Path) -> None:
     async with FakeDiscord(token="the-right-discord-token-value") as dc:
         env = base_env(
-            tmp_path,
-            STUDYBOT_DISCORD_TOKEN=DISCORD_TOKEN,
-            STUDYBOT_DISCORD_API_URL=dc.root,
-            STUDYBOT_DISCORD_GATEWAY_URL=dc.gateway_url,
+            tmp_path, discord_token=DISCORD_TOKEN, discord_api_url=dc.root, discord_gateway_url=dc.gateway_url
         )
         code, output = await run_once(env)
     assert code == 2, output
@@ -113,11 +90,8 @@ async def test_a_refused_discord_token_is_one_clear_line_and_exit_code_2(tmp_pat
 async def test_a_database_password_stays_hidden_even_in_a_malformed_url(tmp_path: Path) -> None:
     # A raw '@' in the password makes the URL parse wrongly: half the password is taken for the host.
     password = "s3cret@tail-of-the-password"
-    env = base_env(
-        tmp_path,
-        STUDYBOT_TELEGRAM_TOKEN=TELEGRAM_TOKEN,
-        STUDYBOT_DATABASE_URL=f"postgresql://postgres:{password}@127.0.0.1:{free_port()}/studybot",
-    )
+    env = base_env(tmp_path, telegram_token=TELEGRAM_TOKEN)
+    env["STUDYBOT_DATABASE_URL"] = f"postgresql://postgres:{password}@127.0.0.1:{free_port()}/studybot"
     code, output = await run_once(env)
     assert code == 1 and "the database is unreachable" in output and "Traceback" not in output
     assert "tail-of-the-password" not in output and "s3cret" not in output

@@ -3,53 +3,32 @@ the token."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from tests.fakes.telegram_server import Call, FakeTelegram
+from tests.processes import Studybot, studybot_env
 
 TOKEN = "987654:AAHsecret-Token_value-0123456789abcdef"
 
 
 def environment(tg: FakeTelegram, tmp_path: Path, **settings: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STUDYBOT_")}
-    env.update(
-        STUDYBOT_TELEGRAM_TOKEN=TOKEN,
-        STUDYBOT_TELEGRAM_API_URL=tg.root,
-        STUDYBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}",
-        **{f"STUDYBOT_{name.upper()}": value for name, value in settings.items()},
+    return studybot_env(
+        telegram_token=TOKEN, telegram_api_url=tg.root, database_url=f"sqlite:///{tmp_path / 'bot.db'}", **settings
     )
-    return env
 
 
 async def test_run_serves_stops_on_sigterm_and_redacts_the_token(tmp_path: Path) -> None:
-    log_path = tmp_path / "studybot.log"
     async with FakeTelegram(token=TOKEN) as tg:
         env = environment(tg, tmp_path, log_level="DEBUG", delivery_interval_seconds="1")
-        with log_path.open("wb") as log:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", env=env, stdout=log, stderr=log, cwd=tmp_path
-            )
-            try:
-                await tg.wait_for_call("getUpdates", timeout=30)
-                tg.send_command(31337, "/subscribe 07:30 Europe/London", user_id=31337, first_name="Ann")
-                reply = await tg.wait_for_call("sendMessage", chat_id=31337, timeout=10)
-                assert "Subscribed" in str(reply.params["text"])
-                await tg.wait_for_call("sendMessage", chat_id=31337, timeout=10)  # the day 1 card
-                started = time.monotonic()
-                process.send_signal(signal.SIGTERM)
-                code = await asyncio.wait_for(process.wait(), timeout=15)
-            finally:
-                if process.returncode is None:
-                    process.kill()
-                    await process.wait()
-    stopped_in = time.monotonic() - started
-    output = log_path.read_text(encoding="utf-8", errors="replace")
+        async with Studybot(["run"], env, tmp_path / "studybot.log") as bot:
+            await tg.wait_for_call("getUpdates", timeout=30)
+            tg.send_command(31337, "/subscribe 07:30 Europe/London", user_id=31337, first_name="Ann")
+            reply = await tg.wait_for_call("sendMessage", chat_id=31337, timeout=10)
+            assert "Subscribed" in str(reply.params["text"])
+            await tg.wait_for_call("sendMessage", chat_id=31337, timeout=10)  # the day 1 card
+            code, stopped_in = await bot.stop()
+    output = bot.output
     assert code == 0, output[-2000:]
     assert stopped_in < 10
     assert "getUpdates" in output  # request URLs are logged at DEBUG...
@@ -64,20 +43,16 @@ async def test_a_group_subscribed_by_its_admin_gets_day_one_at_once_not_at_the_n
         tg.set_chat(group, type="supergroup", title="Study group")
         tg.set_member_status(group, admin, "administrator")
         env = environment(tg, tmp_path, delivery_interval_seconds="3600")
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", env=env, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL, cwd=tmp_path,
-        )  # fmt: skip
-        try:
+        async with Studybot(["run"], env, tmp_path / "studybot.log") as bot:
             await tg.wait_for_call("getUpdates", timeout=30)
             tg.send_command(group, "/subscribe 07:30 Europe/London", user_id=admin, first_name="Eve")
             reply = await tg.wait_for_call("sendMessage", chat_id=group, timeout=10)
             assert "Subscribed" in str(reply.params["text"])
-            def says(text: str) -> Callable[[Call], bool]:
-                return lambda call: text in str(call.params["text"])
-
             await tg.wait_for_call("sendMessage", says("Today's topic is on its way"), chat_id=group, timeout=10)
             await tg.wait_for_call("sendMessage", says("Day 1/140"), chat_id=group, timeout=10)  # not in an hour
-        finally:
-            process.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(process.wait(), timeout=15)
+            code, _ = await bot.stop()
+        assert code == 0
+
+
+def says(text: str) -> Callable[[Call], bool]:
+    return lambda call: text in str(call.params["text"])

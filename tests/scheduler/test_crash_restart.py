@@ -5,9 +5,7 @@ marked unknown), and what the killed process had claimed but not tried goes out 
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import sys
+import contextlib
 import time
 import uuid
 from collections import Counter
@@ -24,6 +22,7 @@ from bot.store.migrate import upgrade
 from bot.store.tables import DeliveryRow, SubscriptionRow
 from tests.conftest import PG_ADMIN, _pg_reachable
 from tests.fakes.telegram_server import FakeTelegram
+from tests.processes import Studybot, studybot_env
 
 PUSHES = 5000
 KILL_AT = (1000, 2500, 4000)
@@ -99,47 +98,32 @@ async def test_kill_9_mid_fan_out_then_an_immediate_restart_loses_and_repeats_no
 ) -> None:
     url = fresh_database
     await asyncio.to_thread(seed, url)
-    async with FakeTelegram() as tg:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("STUDYBOT_")}
-        env.update(
-            STUDYBOT_TELEGRAM_TOKEN=tg.token,
-            STUDYBOT_TELEGRAM_API_URL=tg.root,
-            STUDYBOT_TELEGRAM_RATE_LIMIT="false",
-            STUDYBOT_DATABASE_URL=url,
-            STUDYBOT_DELIVERY_INTERVAL_SECONDS=str(INTERVAL),
-            STUDYBOT_DELIVERY_LEASE_SECONDS=str(LEASE),
-        )
+    async with FakeTelegram() as tg, contextlib.AsyncExitStack() as running:
+        env = studybot_env(
+            telegram_token=tg.token, telegram_api_url=tg.root, telegram_rate_limit="false", database_url=url,
+            delivery_interval_seconds=str(INTERVAL), delivery_lease_seconds=str(LEASE),
+        )  # fmt: skip
 
         def sent() -> int:
             return sum(1 for call in tg.calls_of("sendMessage") if not call.failed)
 
-        async def start() -> asyncio.subprocess.Process:
-            log = (tmp_path / f"run-{time.monotonic_ns()}.log").open("wb")
-            return await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", env=env, stdout=log, stderr=log, cwd=tmp_path
-            )
+        async def start(n: int) -> Studybot:
+            return await running.enter_async_context(Studybot(["run"], env, tmp_path / f"run-{n}.log"))
 
-        process = await start()
-        try:
-            for point in KILL_AT:
-                await tg.wait_until(lambda point=point: sent() >= point, timeout=120)  # type: ignore[misc]
-                process.send_signal(signal.SIGKILL)
-                await process.wait()
-                process = await start()  # at once
-            restarted = time.monotonic()
-            left = PUSHES - sent()
-            # Everything the last killed process had not tried goes out, and nothing is left claimed.
-            await tg.wait_until(lambda: sent() + len(unknown_chats(url) - _received(tg)) >= PUSHES, timeout=120)
-            took = time.monotonic() - restarted
-            # A push the last killed process had on the wire stays "sending" until its lease runs out; the runner
-            # wakes for that moment and a pass marks it unknown.
-            await tg.wait_until(lambda: set(ledger(url)) <= {"sent", "unknown"}, timeout=INTERVAL + LEASE + 30)
-            process.send_signal(signal.SIGTERM)
-            assert await asyncio.wait_for(process.wait(), timeout=30) == 0
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+        bot = await start(0)
+        for n, point in enumerate(KILL_AT, 1):
+            await tg.wait_until(lambda point=point: sent() >= point, timeout=120)  # type: ignore[misc]
+            await bot.kill()
+            bot = await start(n)  # at once
+        restarted = time.monotonic()
+        left = PUSHES - sent()
+        # Everything the last killed process had not tried goes out, and nothing is left claimed.
+        await tg.wait_until(lambda: sent() + len(unknown_chats(url) - _received(tg)) >= PUSHES, timeout=120)
+        took = time.monotonic() - restarted
+        # A push the last killed process had on the wire stays "sending" until its lease runs out; the runner
+        # wakes for that moment and a pass marks it unknown.
+        await tg.wait_until(lambda: set(ledger(url)) <= {"sent", "unknown"}, timeout=INTERVAL + LEASE + 30)
+        assert (await bot.stop(timeout=30))[0] == 0
         received = Counter(str(call.params["chat_id"]) for call in tg.calls_of("sendMessage") if not call.failed)
     statuses = await asyncio.to_thread(ledger, url)
     unknown = await asyncio.to_thread(unknown_chats, url)

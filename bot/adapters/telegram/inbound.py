@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Chat, ChatMember, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -20,7 +19,7 @@ from telegram.ext import (
 
 from bot.adapters.telegram.channels import ChannelProblem, aimed_at_channel, channel_incoming
 from bot.adapters.telegram.dedupe import SeenUpdates
-from bot.adapters.telegram.format import TOAST_LIMIT, card_html, clip, keyboard
+from bot.adapters.telegram.format import TOAST_LIMIT, clip
 from bot.adapters.telegram.gateway import PLATFORM, TelegramGateway
 from bot.core.commands import Commands
 from bot.core.events import Incoming, Press
@@ -31,8 +30,9 @@ from bot.core.replies import Reply, TextReply
 
 log = logging.getLogger(__name__)
 
-GONE = (ChatMember.LEFT, ChatMember.BANNED)
-PRESENT = (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER)
+# The bot's own membership, as my_chat_member reports it.
+LEFT_STATUSES = (ChatMember.LEFT, ChatMember.BANNED)
+MEMBER_STATUSES = (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER)
 
 
 def chat_kind(chat: Chat) -> ChatKind:
@@ -148,12 +148,9 @@ class TelegramInbound:
         await query.answer(clip(answer.toast, TOAST_LIMIT))
         if answer.card is not None and query.message is not None:
             try:
-                await query.edit_message_text(
-                    card_html(answer.card), parse_mode=ParseMode.HTML, reply_markup=keyboard(answer.card.buttons)
-                )
-            except BadRequest as exc:
-                # "message is not modified" when two presses race; the chat already shows the right state.
-                log.info("card in %s not edited: %s", chat.id, exc.message)
+                await self.gateway.edit(str(chat.id), str(query.message.message_id), answer.card)
+            except (ChatUnreachable, ChatMoved, CannotPost, TemporaryFailure, SendUncertain) as exc:
+                log.info("card in %s not edited: %s", chat.id, exc)
         await self.reply(chat.id, answer.replies)
 
     async def on_chat_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -169,10 +166,10 @@ class TelegramInbound:
         self.gateway.forget_admins(str(chat.id))
         address = Address(PLATFORM, str(chat.id))
         old, new = change.old_chat_member.status, change.new_chat_member.status
-        if new in GONE:
+        if new in LEFT_STATUSES:
             log.info("bot removed from or blocked in %s; deactivating", chat.id)
             await self.commands.chat_gone(address)
-        elif new in PRESENT and old in GONE:
+        elif new in MEMBER_STATUSES and old in LEFT_STATUSES:
             if await self.commands.chat_back(address) or chat.type == Chat.PRIVATE:
                 return
             # Just added to a group: say hello and how an admin starts the daily topic.
