@@ -68,12 +68,17 @@ def pg_url() -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def sqlite_copy(tmp_path: Path, template: Path) -> str:
+    """A migrated SQLite database of the test's own, copied from the session's template."""
+    path = tmp_path / "studybot.db"
+    shutil.copy(template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
     if request.param == "sqlite":
-        path = tmp_path / "studybot.db"
-        shutil.copy(sqlite_template, path)
-        return f"sqlite+aiosqlite:///{path}"
+        return sqlite_copy(tmp_path, sqlite_template)
     url: str = request.getfixturevalue("pg_url")
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("TRUNCATE deliveries, completions, subscriptions RESTART IDENTITY CASCADE")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from typing import Any
 
 from bot.core.groups import Groups
 from bot.core.i18n import Messages
@@ -26,9 +27,26 @@ class Origin:
     is_admin: bool | None = None
     chat_title: str = ""
 
-    def typing(self, text: str) -> Incoming:
-        """The same person typing `text` in the same chat (a button that is a shortcut for a command)."""
-        return Incoming(**{f.name: getattr(self, f.name) for f in fields(Origin)}, text=text)
+    def typing(
+        self,
+        text: str,
+        *,
+        target_user_id: str | None = None,
+        target_user_name: str = "",
+        sent_at: datetime | None = None,
+    ) -> Incoming:
+        """This person typing `text` here (a button that stands for a command types it too)."""
+        return Incoming(
+            **self._fields(), text=text, target_user_id=target_user_id, target_user_name=target_user_name,
+            sent_at=sent_at,
+        )  # fmt: skip
+
+    def pressing(self, action: str) -> Press:
+        """This person pressing a button here."""
+        return Press(**self._fields(), action=action)
+
+    def _fields(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(Origin)}
 
 
 @dataclass(frozen=True, kw_only=True)

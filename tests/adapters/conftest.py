@@ -4,7 +4,6 @@ itself is covered on both databases elsewhere)."""
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,15 +13,14 @@ from bot.adapters.discord import DiscordAdapter
 from bot.adapters.telegram import TelegramAdapter
 from bot.bootstrap import App
 from tests.adapters.discord_support import adapter_for
+from tests.conftest import sqlite_copy
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.telegram_server import FakeTelegram
 
 
 @pytest.fixture
 def database_url(tmp_path: Path, sqlite_template: Path) -> str:
-    path = tmp_path / "studybot.db"
-    shutil.copy(sqlite_template, path)
-    return f"sqlite+aiosqlite:///{path}"
+    return sqlite_copy(tmp_path, sqlite_template)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ exception (which the user would see as "something went wrong")."""
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from bot.bootstrap import App
 from bot.core.commands import ALL_HANDLERS
 from bot.core.model import ChatKind
 from bot.core.parsing import parse_language, parse_number, parse_time, parse_zone, split_command, suggest_zones
+from tests.conftest import sqlite_copy
 from tests.support import Chat, RecordingGateway, text_of
 
 SORRY = "something went wrong"
@@ -39,9 +39,7 @@ FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 @pytest.fixture
 def database_url(tmp_path: Path, sqlite_template: Path) -> str:
     # Random input exercises parsing, not the database; SQLite alone keeps this quick.
-    path = tmp_path / "studybot.db"
-    shutil.copy(sqlite_template, path)
-    return f"sqlite+aiosqlite:///{path}"
+    return sqlite_copy(tmp_path, sqlite_template)
 
 
 @pytest.fixture

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
-from telegram import Chat, ChatMember, Update
+from telegram import Chat, ChatMember, Update, User
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -22,7 +23,7 @@ from bot.adapters.telegram.dedupe import SeenUpdates
 from bot.adapters.telegram.format import TOAST_LIMIT, clip
 from bot.adapters.telegram.gateway import PLATFORM, TelegramGateway
 from bot.core.commands import Commands
-from bot.core.events import Incoming, Press
+from bot.core.events import Incoming, Origin
 from bot.core.i18n import language_from_hint, messages
 from bot.core.model import Address, ChatKind
 from bot.core.ports import CannotPost, ChatMoved, ChatUnreachable, SendUncertain, TemporaryFailure
@@ -33,6 +34,12 @@ log = logging.getLogger(__name__)
 # The bot's own membership, as my_chat_member reports it.
 LEFT_STATUSES = (ChatMember.LEFT, ChatMember.BANNED)
 MEMBER_STATUSES = (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER)
+
+
+def origin(chat: Chat, user: User) -> Origin:
+    """Who wrote or pressed, and in which chat."""
+    return Origin(Address(PLATFORM, str(chat.id)), chat_kind(chat), str(user.id), user.first_name, user.language_code,
+                  chat_title=chat.title or "")  # fmt: skip
 
 
 def chat_kind(chat: Chat) -> ChatKind:
@@ -109,15 +116,8 @@ class TelegramInbound:
         replied = message.reply_to_message.from_user if message.reply_to_message else None
         # An anonymous admin writes as the group itself (from GroupAnonymousBot, sender_chat = the chat).
         as_the_group = message.sender_chat is not None and message.sender_chat.id == chat.id
-        incoming = Incoming(
-            Address(PLATFORM, str(chat.id)),
-            chat_kind(chat),
-            str(user.id),
-            user.first_name,
-            user.language_code,
-            is_admin=True if as_the_group else None,
-            chat_title=chat.title or "",
-            text=message.text,
+        incoming = replace(origin(chat, user), is_admin=True if as_the_group else None).typing(
+            message.text,
             target_user_id=str(replied.id) if replied and not replied.is_bot else None,
             target_user_name=replied.first_name if replied else "",
             sent_at=message.date,
@@ -135,15 +135,7 @@ class TelegramInbound:
             m = messages(language_from_hint(user.language_code))
             await query.answer(clip(m._("This button is no longer in use."), TOAST_LIMIT))
             return
-        press = Press(
-            Address(PLATFORM, str(chat.id)),
-            chat_kind(chat),
-            str(user.id),
-            user.first_name,
-            user.language_code,
-            chat_title=chat.title or "",
-            action=query.data or "",
-        )
+        press = origin(chat, user).pressing(query.data or "")
         answer = await self.commands.press(press)
         await query.answer(clip(answer.toast, TOAST_LIMIT))
         if answer.card is not None and query.message is not None:
