@@ -9,6 +9,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated
 
@@ -37,6 +38,21 @@ curriculum_app = typer.Typer(help="Check, show and export the study plan.", no_a
 app.add_typer(curriculum_app, name="curriculum")
 
 Lang = Annotated[str, typer.Option("--lang", help="zh or en")]
+
+
+def _version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"studybot {metadata.version('studybot')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")
+    ] = False,
+) -> None:
+    """studybot: a study-habit bot for the 20-week Python full-stack AI plan."""
 
 
 def _settings() -> Settings:

@@ -112,3 +112,12 @@ def test_validate_warns_about_each_day_too_long_for_one_message(tmp_path: Path) 
     assert any("longer than a Telegram message (4,096)" in line for line in warnings)
     assert any("'What to learn' is" in line and "Discord" in line for line in warnings)
     assert "day 4" not in result.stdout
+
+
+def test_version_comes_from_the_installed_package() -> None:
+    from importlib import metadata
+
+    result = studybot("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"studybot {metadata.version('studybot')}"
+    assert metadata.version("studybot").count(".") >= 1
