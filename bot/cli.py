@@ -25,7 +25,7 @@ from bot.logs import setup_logging
 from bot.process import configure_process
 from bot.settings import Settings
 from bot.store.engine import safe_url, url_secrets
-from bot.store.migrate import upgrade
+from bot.store.migrate import at_head, upgrade
 from curriculum.loader import PlanError, load_curriculum, load_plan
 from curriculum.schema import DAYS_PER_WEEK
 
@@ -145,14 +145,7 @@ def deliver(
     Exits 1 if a push failed or a platform could not be reached, 2 if a platform rejected its token."""
     settings = _settings()
     setup_logging(settings.log_level, _secrets(settings))
-    instant = SystemClock().now()
-    if now is not None:
-        try:
-            instant = datetime.fromisoformat(now)
-        except ValueError:
-            typer.echo(f"--now: {now!r} is not an ISO-8601 instant such as 2026-12-01T08:30:00+08:00", err=True)
-            raise typer.Exit(2) from None
-        instant = instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+    instant = _instant(now)
 
     from bot.delivering import deliver_once
 
@@ -160,6 +153,52 @@ def deliver(
         typer.echo(text, err=True)
 
     code = _guarded(lambda: asyncio.run(deliver_once(settings, instant, typer.echo, complain)))
+    if code:
+        raise typer.Exit(code)
+
+
+def _instant(now: str | None) -> datetime:
+    """--now as an aware instant (UTC if it names no offset), or the clock's now."""
+    if now is None:
+        return SystemClock().now()
+    try:
+        instant = datetime.fromisoformat(now)
+    except ValueError:
+        typer.echo(f"--now: {now!r} is not an ISO-8601 instant such as 2026-12-01T08:30:00+08:00", err=True)
+        raise typer.Exit(2) from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+STATS_HELP = (
+    "Subscribers by platform and kind, today's activity, the 7-day completion rate, and the sends that failed or may "
+    "not have arrived in the last 7 days. Only reads.\n\n"
+    "\"Today\" is each chat's own local date. A chat is active today when its push for today went out or someone in "
+    "it marked a day done dated today. The 7-day completion rate: of the daily pushes sent for the 7 local days "
+    "before today, the share whose plan day the chat has marked done since (in a group or channel, by anyone)."
+)
+
+
+@app.command(help=STATS_HELP)
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON, for machines")] = False,
+    now: Annotated[str | None, typer.Option(help="as of this ISO-8601 instant (default: now)")] = None,
+) -> None:
+    settings = _settings()
+    setup_logging(settings.log_level, _secrets(settings))
+    instant = _instant(now)
+    url = settings.database_url.get_secret_value()
+    from bot.stats import as_json as json_of
+    from bot.stats import as_text, gather
+
+    def show() -> int:
+        if not at_head(url):
+            typer.echo(f"No up-to-date studybot database at {safe_url(url)}: run `studybot migrate` first.", err=True)
+            return 2
+        found = asyncio.run(gather(settings, instant))
+        typer.echo(json.dumps(json_of(found), indent=2) if as_json else as_text(found))
+        return 0
+
+    code = _guarded(show)
     if code:
         raise typer.Exit(code)
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 from sqlalchemy.engine import URL
 
@@ -32,3 +34,18 @@ def upgrade(url: str | URL, revision: str = "head") -> None:
             command.upgrade(config, revision)
     finally:
         engine.dispose()
+
+
+def at_head(url: str | URL) -> bool:
+    """Whether the database's schema is the code's (every migration applied); for commands that only read, so a
+    SQLite file that is not there is not created."""
+    target = sync_url(url)
+    if target.get_backend_name() == "sqlite" and target.database and not Path(target.database).exists():
+        return False
+    engine = create_engine(target)
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_heads()
+    finally:
+        engine.dispose()
+    return set(current) == set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
