@@ -11,15 +11,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from pydantic import SecretStr, ValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.bootstrap import Role, build
+from bot.broadcasting import Platform
 from bot.core.clock import ManualClock, SystemClock
 from bot.core.i18n import messages
+from bot.core.model import ChatKind
 from bot.core.render import topic_card
 from bot.logs import setup_logging
 from bot.process import configure_process
@@ -201,6 +203,72 @@ def stats(
     code = _guarded(show)
     if code:
         raise typer.Exit(code)
+
+
+BROADCAST_HELP = (
+    "Send an announcement to every active subscriber, or to those of one platform or one kind of chat, through the "
+    "delivery ledger: paced to each platform's limits, and to each chat once.\n\n"
+    "It makes delivery passes until the announcement is out, printing progress. Stopped or killed, run it again (the "
+    "same text continues the same announcement, as does --resume ID): only what had not gone out is sent. With "
+    "--queue, `studybot run` (or a fleet's workers) sends it instead. Exits 0 when nothing is left to send, 1 when "
+    "some is (failures retried later, a platform without its token here, or stopped), 2 for bad input."
+)
+
+
+@app.command(help=BROADCAST_HELP)
+def broadcast(
+    text: Annotated[str | None, typer.Option("--text", help="the announcement, as chats will read it")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="read the announcement from this UTF-8 file ('-': standard input)")
+    ] = None,
+    platform: Annotated[Platform | None, typer.Option("--platform", help="only this platform's chats")] = None,
+    kind: Annotated[ChatKind | None, typer.Option("--kind", help="only this kind of chat")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="show who would get it and what they would read; store and send nothing")
+    ] = False,
+    queue: Annotated[
+        bool, typer.Option("--queue", help="store it for `studybot run` (or the fleet's workers) to send, and exit")
+    ] = False,
+    resume: Annotated[
+        int | None, typer.Option("--resume", metavar="ID", help="go on sending announcement ID (nothing twice)")
+    ] = None,
+    new: Annotated[
+        bool, typer.Option("--new", help="a new announcement even if the same text went to the same chats before")
+    ] = False,
+) -> None:
+    if resume is not None and (text is not None or file is not None or platform or kind or dry_run or new):
+        _refuse("--resume ID goes on with a stored announcement: give it alone (with --queue at most)")
+    if resume is None and (text is None) == (file is None):
+        _refuse("Give the announcement with --text TEXT or --file FILE (one of them), or --resume ID")
+    if file is not None:
+        text = _read_text(file)
+    settings = _settings()
+    setup_logging(settings.log_level, _secrets(settings))
+    from bot.broadcasting import Request, broadcast_once
+    from bot.store.announcements import Audience
+
+    request = Request(text.strip() if text is not None else None, Audience(platform, kind), dry_run, queue, resume, new)
+
+    def complain(line: str) -> None:
+        typer.echo(line, err=True)
+
+    code = _guarded(lambda: asyncio.run(broadcast_once(settings, request, typer.echo, complain)))
+    if code:
+        raise typer.Exit(code)
+
+
+def _refuse(reason: str) -> NoReturn:
+    typer.echo(reason, err=True)
+    raise typer.Exit(2)
+
+
+def _read_text(file: Path) -> str:
+    try:
+        return sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+    except OSError as exc:
+        _refuse(f"--file: cannot read {file}: {exc.strerror or exc}")
+    except UnicodeDecodeError:
+        _refuse(f"--file: {file} is not UTF-8 text")
 
 
 @app.command()

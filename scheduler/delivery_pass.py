@@ -168,6 +168,7 @@ class DeliveryPass:
         report.sent, report.wrap_ups, report.failed = sent.sent, sent.wrap_ups, sent.failed
         report.deactivated, report.cannot_post = sent.deactivated, sent.cannot_post
         report.uncertain, report.released = sent.uncertain, sent.released
+        report.broadcasts = sent.broadcasts
         return report
 
 

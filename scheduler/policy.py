@@ -32,6 +32,7 @@ class PassReport:
     claimed: int = 0
     sent: int = 0  # pushes that went out
     wrap_ups: int = 0  # weekly wrap-ups that went out
+    broadcasts: int = 0  # operators' announcements that went out (`studybot broadcast`)
     failed: int = 0
     skipped: int = 0
     deactivated: int = 0

@@ -1,4 +1,5 @@
-"""Sending one claimed ledger row (a push or a weekly wrap-up) and turning what the platform said into its outcome.
+"""Sending one claimed ledger row (a push, a weekly wrap-up or an announcement) and turning what the platform said
+into its outcome.
 
 Nothing here raises for a platform's or a chat's fault: each ends as an outcome in the journal, so one chat's
 trouble never costs anyone else their push.
@@ -30,6 +31,7 @@ from bot.core.replies import Reply, TopicCard
 from bot.core.summary import weekly_summary
 from curriculum.loader import Curriculum
 from curriculum.schema import week_of
+from scheduler.announcing import Announcements
 from scheduler.journal import ClaimLost, SendJournal
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ class SendTally:
     cannot_post: int = 0
     uncertain: int = 0
     released: int = 0
+    broadcasts: int = 0  # operators' announcements
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ class Sender:
         self.now = now
         self.stopping = stopping
         self.tally = SendTally()
+        self.announcements = Announcements(store)
 
     async def send(self, claim: Claim) -> None:
         """A wrap-up that opens the claim goes first; whatever becomes of it, the push follows."""
@@ -153,6 +157,8 @@ class Sender:
             return self._failed(delivery, sub, f"{type(exc).__name__}: {exc}")
         if delivery.kind is DeliveryKind.PUSH:
             self.tally.sent += 1
+        elif delivery.kind is DeliveryKind.BROADCAST:
+            self.tally.broadcasts += 1
         else:
             self.tally.wrap_ups += 1
         if sub.post_problem is not None:
@@ -166,6 +172,8 @@ class Sender:
         group = sub.kind is not ChatKind.PRIVATE
         if delivery.kind is DeliveryKind.PUSH:
             return [self.cards.card(delivery.plan_day, sub.language, group=group)]
+        if delivery.kind is DeliveryKind.BROADCAST:
+            return [await self.announcements.reply(delivery, sub)]
         assert sub.id is not None
         async with self.store.reading() as reading:
             completions = await reading.chat_completions(sub.id)

@@ -111,10 +111,11 @@ class Correction:
 
 
 class DeliveryKind(StrEnum):
-    """What a ledger row sends: the day's topic, or a group's weekly wrap-up."""
+    """What a ledger row sends: the day's topic, a group's weekly wrap-up, or an operator's announcement."""
 
     PUSH = "push"
     SUMMARY = "summary"
+    BROADCAST = "broadcast"
 
 
 class DeliveryStatus(StrEnum):
@@ -128,9 +129,11 @@ class DeliveryStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Delivery:
-    """One message of the ledger: (subscription_id, local_date, kind) is unique in storage.
+    """One message of the ledger: (subscription_id, local_date, kind, ref) is unique in storage.
 
-    `plan_day` is the day a push carries; for a weekly wrap-up, the last plan day of the week it wraps up."""
+    `plan_day` is the day a push carries; for a weekly wrap-up, the last plan day of the week it wraps up. `ref` is
+    0, except for a broadcast: its announcement's id (so each announcement reaches a chat once, however many are
+    made in a day)."""
 
     id: int
     subscription_id: int
@@ -140,6 +143,20 @@ class Delivery:
     attempts: int = 0
     message_id: str | None = None
     kind: DeliveryKind = DeliveryKind.PUSH
+    ref: int = 0
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """An operator's message (`studybot broadcast`) to every active chat, or those of one platform or chat kind; each
+    recipient gets one ledger row of kind BROADCAST whose `ref` is this id."""
+
+    id: int
+    text: str
+    platform: str | None
+    kind: ChatKind | None
+    created_at: datetime
+    recipients: int
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from bot.core.model import (
     Address,
+    Announcement,
     Claim,
     Completion,
     Correction,
@@ -63,6 +64,10 @@ class Reading(Protocol):
 
     async def push_message(self, subscription_id: int, plan_day: int) -> str | None:
         """The platform message id of the push of `plan_day`, if it was sent."""
+        ...
+
+    async def announcement(self, announcement_id: int) -> Announcement | None:
+        """An operator's announcement, which ledger rows of kind BROADCAST name by id."""
         ...
 
 
@@ -148,7 +153,8 @@ Planner = Callable[[list[Subscription]], Sequence[Wanted]]
 
 
 class DeliveryLedger(Protocol):
-    """Every message the scheduler sends, one row each, under the unique (subscription, local date, kind) key.
+    """Every message the scheduler sends, one row each, under the unique (subscription, local date, kind, ref) key
+    (`ref` tells an operator's announcements apart; it is 0 for pushes and wrap-ups).
 
     A row is CLAIMED by a pass under its lease, SENDING once its request is about to go on the wire, then SENT,
     FAILED (retried later), SKIPPED or UNKNOWN (it may have gone out: never resent)."""
@@ -164,7 +170,8 @@ class DeliveryLedger(Protocol):
 
     async def claim_owed(self, now: datetime, limit: int, platforms: Collection[str], lease: Lease) -> list[Claim]:
         """Claim under `lease` what is owed: FAILED rows whose retry time has come, and CLAIMED rows whose lease
-        ran out (their pass stopped before trying them). SENDING rows whose lease ran out become UNKNOWN."""
+        ran out (their pass stopped before trying them, or nobody tried them yet: an announcement's rows are made so).
+        SENDING rows whose lease ran out become UNKNOWN."""
         ...
 
     async def record(

@@ -8,7 +8,7 @@ from bot.core.heatmap import CellState, Grid, render_png
 from bot.core.i18n import Messages
 from bot.core.model import Progress, Subscription
 from bot.core.ports import MISSING_PERMISSIONS, SLOW_MODE
-from bot.core.replies import Button, PictureReply, Section, TopicCard
+from bot.core.replies import Button, PictureReply, Section, TextReply, TopicCard
 from bot.core.zones import zone_label
 from curriculum.loader import Curriculum, Topic
 from curriculum.schema import DAYS_PER_WEEK, DayKind, week_days, week_of
@@ -194,3 +194,9 @@ def posting_problem(m: Messages, reason: str) -> str:
             "restricted). An admin can fix it by allowing me to post, or by making me an admin."
         )
     return problem + " " + m._("I keep the subscription and try again at the next push; /today shows today's topic.")
+
+
+def announcement(m: Messages, text: str) -> TextReply:
+    """An operator's announcement (`studybot broadcast`) as a chat reads it: the operator's own text, as written,
+    under a heading in the chat's language."""
+    return TextReply(m._("📢 Announcement") + "\n\n" + text)

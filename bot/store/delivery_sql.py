@@ -122,8 +122,8 @@ class SqliteDeliverySql(DeliverySql):
                            lease.token, until)  # fmt: skip
             result = await self.connection.exec_driver_sql(
                 "INSERT INTO deliveries (subscription_id, local_date, kind, plan_day, status, attempts, claimed_at,"
-                f" claimed_by, lease_until) VALUES {values} ON CONFLICT (subscription_id, local_date, kind) DO NOTHING"
-                " RETURNING id, subscription_id, kind",
+                f" claimed_by, lease_until) VALUES {values}"
+                " ON CONFLICT (subscription_id, local_date, kind, ref) DO NOTHING RETURNING id, subscription_id, kind",
                 tuple(params),
             )
             created += self._deliveries(result.all(), chunk)
@@ -203,7 +203,7 @@ class PostgresDeliverySql(DeliverySql):
             " SELECT s, d, k, p, 'claimed', 0, %(now)s, %(token)s, %(until)s"
             " FROM unnest(%(subs)s::integer[], %(days)s::date[], %(kinds)s::text[], %(plan_days)s::integer[])"
             " AS v(s, d, k, p)"
-            " ON CONFLICT (subscription_id, local_date, kind) DO NOTHING RETURNING id, subscription_id, kind",
+            " ON CONFLICT (subscription_id, local_date, kind, ref) DO NOTHING RETURNING id, subscription_id, kind",
             {
                 "now": now,
                 "token": lease.token,

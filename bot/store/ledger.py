@@ -102,7 +102,7 @@ class SqlLedger:
         reply = (
             insert(DeliveryRow)
             .values(**values)
-            .on_conflict_do_nothing(index_elements=["subscription_id", "local_date", "kind"])
+            .on_conflict_do_nothing(index_elements=["subscription_id", "local_date", "kind", "ref"])
         )
         async with self.engine.begin() as connection:
             await connection.execute(reply)

@@ -13,6 +13,7 @@ from sqlalchemy import Table
 
 from bot.core.model import (
     Address,
+    Announcement,
     ChatKind,
     Completion,
     Correction,
@@ -69,6 +70,12 @@ def delivery(row: Any) -> Delivery:
         status=DeliveryStatus(row.status),
         kind=DeliveryKind(row.kind),
         **{name: getattr(row, name) for name in _DELIVERY_PLAIN},
+    )
+
+
+def announcement(row: Any) -> Announcement:
+    return Announcement(
+        row.id, row.text, row.platform, ChatKind(row.kind) if row.kind else None, row.created_at, row.recipients
     )
 
 

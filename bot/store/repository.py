@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.model import (
     Address,
+    Announcement,
     Completion,
     Correction,
     DayDone,
@@ -23,7 +24,7 @@ from bot.core.model import (
 from bot.store import mapping
 from bot.store.mapping import COMPLETIONS as _DONE
 from bot.store.mapping import SUBSCRIPTIONS as _SUBS
-from bot.store.tables import CompletionRow, CorrectionRow, DeliveryRow, SubscriptionRow
+from bot.store.tables import AnnouncementRow, CompletionRow, CorrectionRow, DeliveryRow, SubscriptionRow
 
 # The statements every command or /done runs, built once: a built statement keeps its cache key, so a call
 # skips constructing and hashing it, and plain rows skip the ORM's identity map.
@@ -167,6 +168,10 @@ class SqlUnitOfWork:
             .order_by(DeliveryRow.id.desc())
             .limit(1)
         )
+
+    async def announcement(self, announcement_id: int) -> Announcement | None:
+        row = await self.session.get(AnnouncementRow, announcement_id)
+        return mapping.announcement(row) if row is not None else None
 
     async def forget(self, subscription_id: int) -> None:
         for table in (CompletionRow, DeliveryRow, CorrectionRow):

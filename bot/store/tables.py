@@ -87,9 +87,10 @@ class CorrectionRow(Base):
 
 class DeliveryRow(Base):
     __tablename__ = "deliveries"
-    # The exactly-once key: one message of each kind per subscription per local date, whoever claims it.
+    # The exactly-once key: one message of each kind per subscription per local date, whoever claims it; and one
+    # per announcement (`ref`), however many are made in a day.
     __table_args__ = (
-        UniqueConstraint("subscription_id", "local_date", "kind"),
+        UniqueConstraint("subscription_id", "local_date", "kind", "ref"),
         Index("ix_deliveries_status_retry_at", "status", "retry_at"),
     )
 
@@ -97,6 +98,8 @@ class DeliveryRow(Base):
     subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
     local_date: Mapped[date] = mapped_column(LocalDate)
     kind: Mapped[str] = mapped_column(String(16), default="push", server_default="push")
+    # 0, except for a broadcast: the id of its announcement.
+    ref: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     plan_day: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -108,3 +111,17 @@ class DeliveryRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     message_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+
+class AnnouncementRow(Base):
+    """An operator's announcement (`studybot broadcast`); its recipients are ledger rows of kind broadcast."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    text: Mapped[str] = mapped_column(Text)
+    # Who it went to: every active chat, or those of one platform and/or chat kind (NULL: any).
+    platform: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recipients: Mapped[int] = mapped_column(Integer)
