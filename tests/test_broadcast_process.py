@@ -5,19 +5,42 @@ it sends only the rest; bad input is refused before anything is stored; --queue 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import create_engine, func, insert, select
 
 from bot.store.engine import sync_url
 from bot.store.migrate import upgrade
 from bot.store.tables import AnnouncementRow, DeliveryRow, SubscriptionRow
+from tests.conftest import PG_ADMIN, _pg_reachable
 from tests.fakes.telegram_html import parse_html
 from tests.fakes.telegram_server import FakeTelegram
 from tests.processes import Studybot, studybot_env, studybot_once
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the test's own (announcement ids start at 1)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'bot.db'}"
+        return
+    if reason := _pg_reachable():
+        pytest.skip(reason)
+    name = f"studybot_broadcast_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
 
 TEXT = "Maintenance tonight <22:00 UTC> & back by 23:00"
 IN_FLIGHT = 16  # STUDYBOT_DELIVERY_CONCURRENCY's default: the most sends on the wire at a kill
@@ -123,8 +146,8 @@ async def test_a_broadcast_reaches_every_chat_once_at_telegrams_pace(tmp_path: P
 
 
 @pytest.mark.slow
-async def test_killed_mid_broadcast_and_run_again_it_sends_the_rest_once(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'bot.db'}"
+async def test_killed_mid_broadcast_and_run_again_it_sends_the_rest_once(fresh_database: str, tmp_path: Path) -> None:
+    url = fresh_database
     chats = 300  # ten seconds at Telegram's pace
     await asyncio.to_thread(seed, url, chats)
     async with FakeTelegram(global_rate=30) as tg:
