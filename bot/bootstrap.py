@@ -74,14 +74,15 @@ def platforms(settings: Settings, commands: Commands, *, receive: bool) -> list[
     parts: list[PlatformPart] = []
     if settings.telegram_token is not None:
         token, url = settings.telegram_token.get_secret_value(), settings.telegram_api_url
+        pace, budget = settings.telegram_rate_limit, settings.telegram_messages_per_second
         if receive:
             from bot.adapters.telegram import TelegramAdapter
 
-            parts.append(TelegramAdapter(commands, token, url, rate_limit=settings.telegram_rate_limit))
+            parts.append(TelegramAdapter(commands, token, url, rate_limit=pace, messages_per_second=budget))
         else:
             from bot.adapters.telegram.outbound import TelegramOutbound
 
-            parts.append(TelegramOutbound(token, url, rate_limit=settings.telegram_rate_limit))
+            parts.append(TelegramOutbound(token, url, rate_limit=pace, messages_per_second=budget))
     if settings.discord_token is not None:
         token = settings.discord_token.get_secret_value()
         api, gateway = settings.discord_api_url, settings.discord_gateway_url

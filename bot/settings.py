@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     # Off only where Telegram lifts its limits (paid broadcasts) or in benchmarks.
     telegram_rate_limit: bool = True
+    # The bot token's send budget, for the whole fleet: Telegram allows about 30 a second, and up to 1,000 as paid
+    # broadcasts (each costs Telegram Stars), which every message carries when this is above 30.
+    telegram_messages_per_second: float = Field(default=29.5, gt=0, le=1000)
     discord_token: SecretStr | None = None
     discord_api_url: str | None = None
     discord_gateway_url: str | None = None

@@ -20,6 +20,8 @@ from bot.core.ports import OnWire
 
 # Just under Telegram's limits, so that no window ever holds one message too many.
 OVERALL_PER_SECOND = 29.5
+# Telegram's ordinary limit; a budget above it is only allowed as paid broadcasts (up to 1,000 a second).
+FREE_PER_SECOND = 30.0
 GROUP_PER_MINUTE = 19.5
 # A send whose ledger mark took longer than this (the database was slow or away) has missed its paced slot and
 # takes a fresh one: otherwise every sender held up by an outage would go out at once when it ends (measured:
@@ -54,14 +56,14 @@ class WireLimiter(BaseRateLimiter[OnWire]):
     hook, just before the request is made. The hook is idempotent: a request retried after a 429, or paced again
     because its mark took too long, calls it again."""
 
-    def __init__(self, *, pace: bool) -> None:
+    def __init__(self, *, pace: bool, per_second: float = OVERALL_PER_SECOND) -> None:
         self.pacer: AIORateLimiter | None = None
         if pace:
             # Telegram counts 30 msg/s and 20/min per group over sliding windows, so space messages evenly (a
             # bucket that allows a 30-message burst earns 429s); a 429 pauses every request, then retries.
             self.pacer = AIORateLimiter(
                 overall_max_rate=1,
-                overall_time_period=1 / OVERALL_PER_SECOND,
+                overall_time_period=1 / per_second,
                 group_max_rate=1,
                 group_time_period=60 / GROUP_PER_MINUTE,
                 max_retries=3,
@@ -96,8 +98,11 @@ class WireLimiter(BaseRateLimiter[OnWire]):
 
         if self.pacer is None:
             return await on_the_wire(*args, **kwargs)
+        # AIORateLimiter lets paid broadcasts through in bursts of up to 1,000, past the group limit too: pace them
+        # evenly at the budget like any other message (the request itself still carries the flag).
+        paced = {key: value for key, value in data.items() if key != "allow_paid_broadcast"}
         while True:
             try:
-                return await self.pacer.process_request(on_the_wire, args, kwargs, endpoint, data, None)
+                return await self.pacer.process_request(on_the_wire, args, kwargs, endpoint, paced, None)
             except _SlotLapsed:
                 continue  # marked by now, so the hook returns at once after the next slot
