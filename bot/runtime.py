@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import Protocol
 
 from bot.adapters.lifecycle import PlatformPart, PlatformUnreachable, TokenRejected
 from bot.bootstrap import App, bootstrap, platforms
@@ -23,10 +24,16 @@ FIRST_RETRY_SECONDS = 1.0
 LONGEST_RETRY_SECONDS = 60.0
 
 
+class Wakes(Protocol):
+    def wake(self) -> None:
+        """A platform has just connected: its pushes that waited may go out now."""
+        ...
+
+
 class Startup:
     """Starts platforms until they connect; remembers whether one refused its token."""
 
-    def __init__(self, app: App, runner: DeliveryRunner, stop: asyncio.Event) -> None:
+    def __init__(self, app: App, runner: Wakes, stop: asyncio.Event) -> None:
         self.app = app
         self.runner = runner
         self.stop = stop
@@ -63,13 +70,16 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         loop.add_signal_handler(sig, stop.set)
     app = await bootstrap(settings)
     parts = platforms(settings, app.commands, receive=True)
-    runner = DeliveryRunner(app.delivery, settings.delivery_interval_seconds, app.live, settings.live_edit_seconds)
+    interval, live_seconds = settings.delivery_interval_seconds, settings.live_edit_seconds
+    runner = DeliveryRunner(app.delivery, interval, app.live, live_seconds, passes=not settings.fleet)
     startup = Startup(app, runner, stop)
     starting: list[asyncio.Task[None]] = []
     try:
         runner.start()
         starting = [asyncio.create_task(startup.keep_starting(part)) for part in parts]
         log.info("studybot is running; SIGTERM or Ctrl-C stops it")
+        if settings.fleet:
+            log.info("delivery is left to the workers (STUDYBOT_FLEET): this process answers commands")
         await stop.wait()
         log.info("stopping")
     finally:

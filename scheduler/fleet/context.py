@@ -1,0 +1,45 @@
+"""What the fleet's jobs need from the worker process they run in: its store, clock, plan, connected platforms and
+delivery policy, each platform's send lock and pacing, and whether the process is stopping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.core.gateways import Gateways
+from bot.core.ports import Clock, Store
+from curriculum.loader import Curriculum
+from scheduler.fleet.timing import FleetTiming
+from scheduler.policy import DeliveryPolicy
+from scheduler.sending import Cards
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A platform's sending for one bot token: the lock one worker at a time holds to send with it, and the
+    shortest gap between two of its messages (one over its messages a second)."""
+
+    lock: str
+    gap_seconds: float
+
+
+@dataclass
+class FleetContext:
+    store: Store
+    clock: Clock
+    curriculum: Curriculum
+    gateways: Gateways
+    policy: DeliveryPolicy
+    budgets: dict[str, Budget]  # by platform
+    timing: FleetTiming
+    cards: Cards = field(init=False)
+    _stopping: bool = False
+
+    def __post_init__(self) -> None:
+        self.cards = Cards(self.curriculum)
+
+    def stop(self) -> None:
+        """Jobs finish the sends in flight, hand the rest back and claim nothing more."""
+        self._stopping = True
+
+    def stopping(self) -> bool:
+        return self._stopping
