@@ -38,16 +38,15 @@ def timing(settings: Settings) -> FleetTiming:
 
 
 def budgets(settings: Settings) -> dict[str, Budget]:
-    """Each platform's send lock (one per bot token, fleet-wide) and the gap its pacing keeps between messages."""
+    """Each platform's send lock (one per bot token, fleet-wide) and the rate its pacing keeps."""
     found: dict[str, Budget] = {}
     if settings.telegram_token is not None:
-        gap = 1 / settings.telegram_messages_per_second if settings.telegram_rate_limit else 0.0
-        found["telegram"] = Budget(send_lock("telegram", settings.telegram_token.get_secret_value()), gap)
+        rate = settings.telegram_messages_per_second if settings.telegram_rate_limit else None
+        found["telegram"] = Budget(send_lock("telegram", settings.telegram_token.get_secret_value()), rate)
     if settings.discord_token is not None:
         from bot.adapters.discord.gateway import REQUESTS_PER_SECOND
 
-        found["discord"] = Budget(send_lock("discord", settings.discord_token.get_secret_value()),
-                                  1 / REQUESTS_PER_SECOND)  # fmt: skip
+        found["discord"] = Budget(send_lock("discord", settings.discord_token.get_secret_value()), REQUESTS_PER_SECOND)
     return found
 
 

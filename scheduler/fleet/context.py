@@ -15,11 +15,16 @@ from scheduler.sending import Cards
 
 @dataclass(frozen=True)
 class Budget:
-    """A platform's sending for one bot token: the lock one worker at a time holds to send with it, and the
-    shortest gap between two of its messages (one over its messages a second)."""
+    """A platform's sending for one bot token: the lock one worker at a time holds to send with it, and its
+    messages a second (None: not paced)."""
 
     lock: str
-    gap_seconds: float
+    per_second: float | None
+
+    @property
+    def gap_seconds(self) -> float:
+        """The shortest gap between two of its messages."""
+        return 1 / self.per_second if self.per_second else 0.0
 
 
 @dataclass

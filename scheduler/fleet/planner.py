@@ -25,6 +25,10 @@ from scheduler.planning import Rules
 
 # Jobs waiting per platform beyond the one being sent: enough that the next is ready when one ends.
 WAITING_JOBS = 2
+# A job holds at least a claim batch, and about this long of sending at its token's budget: at 1,000 a second a job
+# of one batch would last half a second, and the handover to the next job (a worker noticing it may run) would
+# cost a good share of the budget.
+JOB_SECONDS = 5.0
 WAIT_FOR_ROOM_SECONDS = 0.2
 # How long claims are held for a deferred job. It waits behind at most WAITING_JOBS others; only a job lost from
 # the queue (deleted by hand) leaves its claims for this long, after which any planner claims them again.
@@ -82,10 +86,15 @@ class FleetPlanner:
 
     async def _batch(self, platform: str, claimer: Claimer) -> None:
         ticket = new_token()
-        claims = await claimer.claim(lambda: self.leases.current(ticket))
-        if not claims:
+        budget = self.fleet.budgets.get(platform)
+        rate = budget.per_second if budget is not None and budget.per_second else 0.0
+        size = max(self.fleet.policy.batch, round(rate * JOB_SECONDS))
+        ids: list[int] = []
+        while len(ids) < size and not claimer.exhausted and not self.fleet.stopping():
+            claims = await claimer.claim(lambda: self.leases.current(ticket))
+            ids += [d.id for claim in claims for d in (claim.delivery, claim.wrap_up) if d is not None]
+        if not ids:
             return
-        ids = [d.id for claim in claims for d in (claim.delivery, claim.wrap_up) if d is not None]
         patience = self.fleet.policy.outage_patience.total_seconds()
         await patiently(lambda: self.queue.defer(platform, ids, ticket), patience)
         held = Lease(ticket, self.leases.current().until + HELD_FOR_JOB)

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-# Workers look for jobs at least this often (a job freed by a lock, or retried, sends no notification).
-POLL_SECONDS = 1.0
+# Workers look for jobs at least this often: a job whose lock was just released, or that was retried, sends no
+# notification, and the next send job of a token waits for this.
+POLL_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
