@@ -59,7 +59,7 @@ class _Later:
 
 async def work(settings: Settings, stop: asyncio.Event | None = None) -> int:
     """Run one worker until stopped; returns the process's exit code."""
-    from scheduler.fleet.queue import fleet_app, run_worker
+    from scheduler.fleet.queue import connector, fleet_app, run_worker
     from scheduler.fleet.schema import ensure_queue_schema
 
     stop = stop or asyncio.Event()
@@ -78,7 +78,7 @@ async def work(settings: Settings, stop: asyncio.Event | None = None) -> int:
         starting = [asyncio.create_task(startup.keep_starting(part)) for part in parts]
         name = f"{socket.gethostname()}:{os.getpid()}"
         log.info("studybot worker %s is running; SIGTERM or Ctrl-C stops it", name)
-        await run_worker(fleet_app(conninfo, fleet.timing), fleet, stop, name)
+        await run_worker(fleet_app(connector(conninfo), fleet.timing), fleet, stop, name)
         log.info("stopping")
     finally:
         for task in starting:

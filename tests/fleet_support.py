@@ -7,7 +7,7 @@ import asyncio
 import os
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -37,18 +37,20 @@ def fleet_database_fixture() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def seed(url: str, count: int) -> None:
-    """`count` private chats whose day 2 came due a minute ago (the workers run on the real clock)."""
+def seed(url: str, count: int, discord_users: Sequence[int] = ()) -> None:
+    """`count` private Telegram chats (ids 1 to `count`), and DMs with `discord_users`, whose day 2 came due a
+    minute ago (the workers run on the real clock)."""
     upgrade(url)
     now = datetime.now(UTC)
     due = now - timedelta(minutes=1)
     day = due.date()
+    chats = [("telegram", str(chat)) for chat in range(1, count + 1)] + [("discord", f"dm:{u}") for u in discord_users]
     rows = [
-        {"platform": "telegram", "chat_id": str(chat), "kind": "private", "language": "en", "timezone": "UTC",
+        {"platform": platform, "chat_id": chat, "kind": "private", "language": "en", "timezone": "UTC",
          "local_time": due.time().replace(microsecond=0), "active": True, "unreachable": False,
          "start_date": day - timedelta(days=1), "next_due_at": due, "last_pushed_date": day - timedelta(days=1),
          "last_pushed_day": 1, "created_at": now, "updated_at": now}
-        for chat in range(1, count + 1)
+        for platform, chat in chats
     ]  # fmt: skip
     engine = create_engine(sync_url(url))
     try:

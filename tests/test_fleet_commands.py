@@ -13,12 +13,16 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from curriculum.loader import load_curriculum
 from scheduler.fleet.schema import ensure_queue_schema
+from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fleet_support import fleet_database_fixture, seed, studybot  # noqa: F401 (a fixture)
 from tests.test_cli import studybot as studybot_now
 
 TOKEN = "987654:AAHsecret-Token_value-0123456789abcdef"
+DISCORD_TOKEN = "MTAwMDAwMDAwMDAwMDAwMDAy.GsEcRt.discord-secret-token-value"
+ADA = 920000000000000002
 
 
 def test_the_fleet_on_sqlite_is_refused_with_the_setting_named(tmp_path: Path) -> None:
@@ -57,8 +61,8 @@ async def test_run_in_a_fleet_answers_commands_and_leaves_delivery_to_the_worker
     fleet_database: str, tmp_path: Path
 ) -> None:
     url = fleet_database
-    await asyncio.to_thread(seed, url, 3)  # three chats whose push is due
-    async with FakeTelegram(token=TOKEN) as tg:
+    await asyncio.to_thread(seed, url, 3, [ADA])  # three Telegram chats and a Discord DM whose push is due
+    async with FakeTelegram(token=TOKEN) as tg, FakeDiscord(token=DISCORD_TOKEN) as dc:
         env = {k: v for k, v in os.environ.items() if not k.startswith("STUDYBOT_")}
         env.update(STUDYBOT_FLEET="true", STUDYBOT_DATABASE_URL=url, STUDYBOT_TELEGRAM_TOKEN=TOKEN,
                    STUDYBOT_TELEGRAM_API_URL=tg.root, STUDYBOT_DELIVERY_INTERVAL_SECONDS="1")  # fmt: skip
@@ -72,10 +76,14 @@ async def test_run_in_a_fleet_answers_commands_and_leaves_delivery_to_the_worker
             assert [c for c in tg.calls_of("sendMessage") if str(c.params["chat_id"]) in ("1", "2", "3")] == []
             assert "delivery is left to the workers" in (tmp_path / "run.log").read_text()
 
-            worker = await studybot(env, "worker", log=tmp_path / "worker.log")
+            discord = {"STUDYBOT_DISCORD_TOKEN": DISCORD_TOKEN, "STUDYBOT_DISCORD_API_URL": dc.root,
+                       "STUDYBOT_DISCORD_GATEWAY_URL": dc.gateway_url}  # fmt: skip
+            worker = await studybot({**env, **discord}, "worker", log=tmp_path / "worker.log")
             for chat in (1, 2, 3):
                 push = await tg.wait_for_call("sendMessage", chat_id=chat, timeout=30)
                 assert "Day 2/140" in push.params["text"]
+            dm = await dc.wait_for_message(dc.dm_channel_id(ADA), lambda m: bool(m.payload.get("embeds")), timeout=30)
+            assert load_curriculum().topic(2, "en").day.title in dm.payload["embeds"][0]["title"]
             for running in (run, worker):
                 running.send_signal(signal.SIGTERM)
                 assert await asyncio.wait_for(running.wait(), 30) == 0
@@ -85,4 +93,6 @@ async def test_run_in_a_fleet_answers_commands_and_leaves_delivery_to_the_worker
                     process.kill()
                     await process.wait()
     logs = (tmp_path / "run.log").read_text() + (tmp_path / "worker.log").read_text()
-    assert TOKEN not in logs and TOKEN.split(":")[1] not in logs
+    for secret in (TOKEN, TOKEN.split(":")[1], DISCORD_TOKEN):
+        assert secret not in logs
+    assert dc.identify_payloads == []  # the worker sends over REST: no gateway session

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
+from procrastinate import App, BaseConnector, JobContext, PsycopgConnector, RetryStrategy
 
 from scheduler.fleet.context import FleetContext
 from scheduler.fleet.names import PLAN, PLAN_LOCK, QUEUE, RECOVER, SEND
@@ -82,9 +82,14 @@ class TaskQueue:
         await deferrer.defer_async(platform=platform, ids=list(ids), ticket=ticket)
 
 
-def fleet_app(conninfo: str, timing: FleetTiming) -> App:
-    """The app over the database at `conninfo` (a libpq connection string or URL)."""
-    app = App(connector=PsycopgConnector(conninfo=conninfo, min_size=1, max_size=CONCURRENCY + 2))
+def connector(conninfo: str) -> PsycopgConnector:
+    """A pool over the database at `conninfo` (a libpq connection string or URL), as large as a worker needs."""
+    return PsycopgConnector(conninfo=conninfo, min_size=1, max_size=CONCURRENCY + 2)
+
+
+def fleet_app(queue: BaseConnector, timing: FleetTiming) -> App:
+    """The app over `queue`'s database (`connector`; tests use procrastinate's in-memory one)."""
+    app = App(connector=queue)
     app.task(name=SEND, queue=QUEUE, pass_context=True, retry=SEND_RETRIES)(send)
     planner = app.task(name=PLAN, queue=QUEUE, pass_context=True, lock=PLAN_LOCK, queueing_lock=PLAN_LOCK)(plan)
     app.periodic(cron=timing.plan_cron, periodic_id="plan")(planner)
