@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
+from sqlalchemy.engine import make_url
+
 from bot.adapters.lifecycle import PlatformPart
 from bot.core.clock import ManualClock, SystemClock
 from bot.core.commands import Commands
@@ -22,6 +24,9 @@ from bot.store.migrate import upgrade
 from bot.store.store import SqlStore
 from curriculum.loader import Curriculum, load_curriculum
 from scheduler.delivery import DeliveryEngine, DeliveryPolicy
+from scheduler.fleet.context import Budget, FleetContext
+from scheduler.fleet.names import send_lock
+from scheduler.fleet.timing import FleetTiming
 from scheduler.live import LiveBoard
 from scheduler.runner import DeliveryRunner
 
@@ -78,14 +83,15 @@ def platforms(settings: Settings, commands: Commands, *, receive: bool) -> list[
     parts: list[PlatformPart] = []
     if settings.telegram_token is not None:
         token, url = settings.telegram_token.get_secret_value(), settings.telegram_api_url
+        pace, budget = settings.telegram_rate_limit, settings.telegram_messages_per_second
         if receive:
             from bot.adapters.telegram import TelegramAdapter
 
-            parts.append(TelegramAdapter(commands, token, url, rate_limit=settings.telegram_rate_limit))
+            parts.append(TelegramAdapter(commands, token, url, rate_limit=pace, messages_per_second=budget))
         else:
             from bot.adapters.telegram.outbound import TelegramOutbound
 
-            parts.append(TelegramOutbound(token, url, rate_limit=settings.telegram_rate_limit))
+            parts.append(TelegramOutbound(token, url, rate_limit=pace, messages_per_second=budget))
     if settings.discord_token is not None:
         token = settings.discord_token.get_secret_value()
         api, gateway = settings.discord_api_url, settings.discord_gateway_url
@@ -103,8 +109,9 @@ def platforms(settings: Settings, commands: Commands, *, receive: bool) -> list[
 class Role(StrEnum):
     """What a process is for."""
 
-    RUN = "run"  # every platform, sending and receiving, with the periodic delivery pass
+    RUN = "run"  # every platform, sending and receiving, with the periodic delivery pass (unless in a fleet)
     DELIVER = "deliver"  # one pass from cron: each platform's sending side only
+    WORKER = "worker"  # a fleet worker: each platform's sending side, and the fleet's jobs
     DEMO = "demo"  # the console chat, on a clock the demo moves
 
 
@@ -116,6 +123,7 @@ class Process:
     app: App
     platforms: list[PlatformPart]
     runner: DeliveryRunner | None = None
+    fleet: FleetContext | None = None
 
     async def close(self) -> None:
         await self.app.close()
@@ -145,12 +153,41 @@ async def build(
         app.gateways.connected(chat.gateway)
         return Process(app, [chat])
     parts = platforms(settings, app.commands, receive=role is Role.RUN)
+    if role is Role.WORKER:
+        context = FleetContext(app.store, app.clock, app.curriculum, app.gateways, delivery_policy(settings),
+                               budgets(settings), fleet_timing(settings))  # fmt: skip
+        return Process(app, parts, fleet=context)
     runner = None
     if role is Role.RUN:
-        runner = DeliveryRunner(app.delivery, settings.delivery_interval_seconds, app.live, settings.live_edit_seconds)
+        # In a fleet the workers deliver; `run` keeps answering commands and editing live counts.
+        interval, live_seconds = settings.delivery_interval_seconds, settings.live_edit_seconds
+        runner = DeliveryRunner(app.delivery, interval, app.live, live_seconds, passes=not settings.fleet)
         app.learners.due_now.append(runner.kick)  # a push due at once (a group's day 1) goes out now, not next pass
     return Process(app, parts, runner)
 
 
 async def _no_input() -> str | None:
     return None
+
+
+def queue_conninfo(settings: Settings) -> str:
+    """The database as libpq (and so procrastinate) spells it: SQLAlchemy's URL without its driver name."""
+    url = make_url(settings.database_url.get_secret_value())
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def fleet_timing(settings: Settings) -> FleetTiming:
+    return FleetTiming(timedelta(seconds=settings.delivery_lease_seconds), settings.delivery_interval_seconds)
+
+
+def budgets(settings: Settings) -> dict[str, Budget]:
+    """Each platform's send lock (one per bot token, fleet-wide) and the rate its pacing keeps."""
+    found: dict[str, Budget] = {}
+    if settings.telegram_token is not None:
+        rate = settings.telegram_messages_per_second if settings.telegram_rate_limit else None
+        found["telegram"] = Budget(send_lock("telegram", settings.telegram_token.get_secret_value()), rate)
+    if settings.discord_token is not None:
+        from bot.adapters.discord.gateway import REQUESTS_PER_SECOND
+
+        found["discord"] = Budget(send_lock("discord", settings.discord_token.get_secret_value()), REQUESTS_PER_SECOND)
+    return found

@@ -11,49 +11,11 @@ import asyncio
 import logging
 import signal
 
-from bot.adapters.lifecycle import PlatformPart, PlatformUnreachable, TokenRejected
-from bot.bootstrap import App, Role, build
+from bot.bootstrap import Role, build
 from bot.settings import Settings
-from scheduler.runner import DeliveryRunner
+from bot.starting import Startup
 
 log = logging.getLogger(__name__)
-
-TOKEN_REJECTED = 2
-FIRST_RETRY_SECONDS = 1.0
-LONGEST_RETRY_SECONDS = 60.0
-
-
-class Startup:
-    """Starts platforms until they connect; remembers whether one refused its token."""
-
-    def __init__(self, app: App, runner: DeliveryRunner, stop: asyncio.Event) -> None:
-        self.app = app
-        self.runner = runner
-        self.stop = stop
-        self.exit_code = 0
-
-    async def keep_starting(self, part: PlatformPart) -> None:
-        delay, attempt = FIRST_RETRY_SECONDS, 1
-        platform = part.gateway.platform
-        while True:
-            try:
-                await part.start()
-            except TokenRejected as exc:
-                log.error("%s", exc)
-                self.exit_code = TOKEN_REJECTED
-                self.stop.set()
-                return
-            except PlatformUnreachable as exc:
-                log.warning("%s (attempt %d); trying again in %.0f s", exc, attempt, delay)
-                await asyncio.sleep(delay)
-                delay, attempt = min(delay * 2, LONGEST_RETRY_SECONDS), attempt + 1
-                continue
-            self.app.gateways.connected(part.gateway)
-            self.runner.wake()  # its pushes that waited go out now
-            if attempt > 1:
-                log.info("%s: connected after %d attempts", platform, attempt)
-            return
-
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     """Run until stopped; returns the process's exit code."""
@@ -64,12 +26,14 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     process = await build(settings, Role.RUN)
     app, parts, runner = process.app, process.platforms, process.runner
     assert runner is not None
-    startup = Startup(app, runner, stop)
+    startup = Startup(app.gateways, runner, stop)
     starting: list[asyncio.Task[None]] = []
     try:
         runner.start()
         starting = [asyncio.create_task(startup.keep_starting(part)) for part in parts]
         log.info("studybot is running; SIGTERM or Ctrl-C stops it")
+        if settings.fleet:
+            log.info("delivery is left to the workers (STUDYBOT_FLEET): this process answers commands")
         await stop.wait()
         log.info("stopping")
     finally:

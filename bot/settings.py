@@ -6,7 +6,7 @@ from datetime import time
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core.parsing import parse_time, parse_zone
@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     # Off only where Telegram lifts its limits (paid broadcasts) or in benchmarks.
     telegram_rate_limit: bool = True
+    # The bot token's send budget, for the whole fleet: Telegram allows about 30 a second, and up to 1,000 as paid
+    # broadcasts (each costs Telegram Stars), which every message carries when this is above 30.
+    telegram_messages_per_second: float = Field(default=29.5, gt=0, le=1000)
     discord_token: SecretStr | None = None
     discord_api_url: str | None = None
     discord_gateway_url: str | None = None
@@ -40,6 +43,8 @@ class Settings(BaseSettings):
     delivery_lease_seconds: float = Field(default=30.0, ge=3)
     # How often group pushes are edited to show who is done: one edit per interval, however many finish.
     live_edit_seconds: float = Field(default=5.0, gt=0)
+    # Delivery moves to `studybot worker` processes on procrastinate (PostgreSQL only); `run` then only answers.
+    fleet: bool = False
 
     @field_validator("plan_files", mode="before")
     @classmethod
@@ -73,6 +78,15 @@ class Settings(BaseSettings):
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ValueError("use DEBUG, INFO, WARNING or ERROR")
         return level
+
+    @field_validator("fleet")
+    @classmethod
+    def _fleet_on_postgres(cls, value: bool, info: ValidationInfo) -> bool:
+        url = info.data.get("database_url")
+        if value and url is not None and not url.get_secret_value().startswith(("postgresql", "postgres:")):
+            # The URL itself is never repeated: it may hold a password.
+            raise ValueError("the fleet runs on PostgreSQL: set STUDYBOT_DATABASE_URL=postgresql+psycopg://...")
+        return value
 
     @field_validator("telegram_token", "discord_token", mode="before")
     @classmethod

@@ -24,9 +24,17 @@ class DeliveryRunner:
     """Starts the periodic pass; `stop` lets the pass in flight finish its current send and release the rest."""
 
     def __init__(
-        self, engine: DeliveryEngine, interval_seconds: float, live: LiveBoard | None = None, live_seconds: float = 5
+        self,
+        engine: DeliveryEngine,
+        interval_seconds: float,
+        live: LiveBoard | None = None,
+        live_seconds: float = 5,
+        *,
+        passes: bool = True,
     ) -> None:
         self.engine = engine
+        # False when the fleet's workers deliver (STUDYBOT_FLEET): only the live edits of group pushes run here.
+        self.passes = passes
         self.interval = interval_seconds
         self.live = live
         self.live_seconds = live_seconds
@@ -35,15 +43,16 @@ class DeliveryRunner:
         self._running: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self.scheduler.add_job(
-            self._tick,
-            "interval",
-            seconds=self.interval,
-            next_run_time=datetime.now(UTC),
-            max_instances=1,  # a slow pass is never overlapped by the next tick
-            coalesce=True,
-            id=JOB,
-        )
+        if self.passes:
+            self.scheduler.add_job(
+                self._tick,
+                "interval",
+                seconds=self.interval,
+                next_run_time=datetime.now(UTC),
+                max_instances=1,  # a slow pass is never overlapped by the next tick
+                coalesce=True,
+                id=JOB,
+            )
         if self.live is not None:
             self.scheduler.add_job(
                 self._flush_live, "interval", seconds=self.live_seconds, max_instances=1, coalesce=True, id="live"

@@ -167,6 +167,13 @@ class DeliveryLedger(Protocol):
         ran out (their pass stopped before trying them). SENDING rows whose lease ran out become UNKNOWN."""
         ...
 
+    async def take_over(self, ids: Sequence[int], handed_to: str, lease: Lease, now: datetime) -> list[Claim]:
+        """For a send step in another process than the claim (a fleet send job): claim under `lease` those of `ids`
+        still CLAIMED under `handed_to` (the token they were claimed under for it) or whose lease ran out, and whose
+        subscription is active; in id order, a push carrying its wrap-up. Those of `ids` left SENDING by a holder
+        whose lease ran out become UNKNOWN, as in `claim_owed`. Rows another holder keeps alive are left to it."""
+        ...
+
     async def record(
         self,
         token: str,

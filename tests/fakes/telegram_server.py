@@ -10,7 +10,7 @@ import contextlib
 import itertools
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -24,6 +24,8 @@ from .telegram_objects import ApiError, Call, Params, UploadedFile
 __all__ = ["ApiError", "Call", "FakeTelegram", "UploadedFile"]
 
 Handler = Callable[[Params], Any]
+# Telegram lets a bot send up to 1,000 paid broadcasts a second, beyond its ordinary limit of about 30.
+PAID_BROADCASTS_PER_SECOND = 1000.0
 
 
 @dataclass(slots=True)
@@ -44,6 +46,8 @@ class FakeTelegram:
         bot_first_name: str = "StudyBot",
         global_rate: float | None = None,
         group_rate_per_min: int | None = None,
+        paid_rate: float | None = PAID_BROADCASTS_PER_SECOND,
+        other_bots: Sequence[str] = (),
         record_messages: bool = True,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -67,7 +71,11 @@ class FakeTelegram:
         # test injected a fault: an adapter test that ends with one here sent something Telegram would refuse.
         self.malformed: list[Call] = []
         self._allowed_updates: frozenset[str] | None = None  # getUpdates' allowed_updates, kept between calls
-        self._rates = tgo.RateLimits(global_rate, group_rate_per_min)
+        self.paid_messages = 0  # sent as paid broadcasts (each would cost the bot 0.1 Telegram Stars)
+        # Telegram's limits are per bot: each token has its own windows. Other bots share this server's chats.
+        self._rates = {
+            bot: tgo.RateLimits(global_rate, group_rate_per_min, paid_rate) for bot in (token, *other_bots)
+        }
         self._by_method: dict[str, list[Call]] = {}
         self._call_index = 0
         self._claimed: set[int] = set()
@@ -356,14 +364,21 @@ class FakeTelegram:
         if stalls := self._stalls.get(method):
             await asyncio.sleep(stalls.pop(0))
         try:
-            if request.match_info["token"] != self.token:
+            token = request.match_info["token"]
+            rates = self._rates.get(token)
+            if rates is None:
                 raise ApiError(401, "Unauthorized")
             if (faults := self._faults.get(method)) and (error := tgo.take_fault(faults, params)):
                 raise error
-            if (retry_after := self._rates.check(method, params.get("chat_id"))) is not None:
+            paid = params.get("allow_paid_broadcast") is True
+            if (retry_after := rates.check(method, params.get("chat_id"), paid=paid)) is not None:
                 self.rejected_429 += 1
                 raise ApiError(429, f"Too Many Requests: retry after {retry_after}",
                                {"retry_after": retry_after})  # fmt: skip
+            if method == "getMe" and token != self.token:
+                me = {**self.bot_user, "id": int(token.split(":", 1)[0])}
+                self._record(method, params)
+                return web.json_response({"ok": True, "result": me})
             if method == "getUpdates":
                 self._record(method, params)
                 return web.json_response({"ok": True, "result": await self._get_updates(params)})
@@ -371,6 +386,8 @@ class FakeTelegram:
         except ApiError as error:
             self._record(method, params, error.status, error.description)
             return web.json_response(error.body(), status=error.status)
+        if paid and method.startswith("send"):
+            self.paid_messages += 1
         self._record(method, params)
         return web.json_response({"ok": True, "result": result})
 

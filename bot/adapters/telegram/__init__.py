@@ -19,6 +19,7 @@ from bot.adapters.telegram.gateway import PLATFORM, TelegramGateway
 from bot.adapters.telegram.inbound import TelegramInbound
 from bot.adapters.telegram.ordering import PerChatUpdates
 from bot.adapters.telegram.outbound import TelegramOutbound, start_error
+from bot.adapters.telegram.pacing import OVERALL_PER_SECOND
 from bot.core.commands import Commands
 from bot.core.i18n import LANGUAGES, messages
 from bot.core.menu import admin_menu, dm_menu, member_menu
@@ -39,10 +40,17 @@ class TelegramAdapter:
     """One bot on Telegram, receiving by long polling and sending through TelegramOutbound's bot."""
 
     def __init__(
-        self, commands: Commands, token: str, api_url: str, *, rate_limit: bool = True, poll_timeout: int = 10
+        self,
+        commands: Commands,
+        token: str,
+        api_url: str,
+        *,
+        rate_limit: bool = True,
+        poll_timeout: int = 10,
+        messages_per_second: float = OVERALL_PER_SECOND,
     ) -> None:
         self.poll_timeout = poll_timeout
-        self.outbound = TelegramOutbound(token, api_url, rate_limit=rate_limit)
+        self.outbound = TelegramOutbound(token, api_url, rate_limit=rate_limit, messages_per_second=messages_per_second)
         # PTB's builder types each step's generics; None (no JobQueue: we schedule ourselves) is documented.
         builder: Any = ApplicationBuilder().bot(self.outbound.bot).job_queue(None)
         builder = builder.concurrent_updates(PerChatUpdates(CONCURRENT_UPDATES))

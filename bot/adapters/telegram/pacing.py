@@ -20,6 +20,8 @@ from bot.core.ports import OnWire
 
 # Just under Telegram's limits, so that no window ever holds one message too many.
 OVERALL_PER_SECOND = 29.5
+# Telegram's ordinary limit; a budget above it is only allowed as paid broadcasts (up to 1,000 a second).
+FREE_PER_SECOND = 30.0
 GROUP_PER_MINUTE = 19.5
 # A send whose ledger mark took longer than this (the database was slow or away) has missed its paced slot and
 # takes a fresh one: otherwise every sender held up by an outage would go out at once when it ends (measured:
@@ -49,19 +51,42 @@ class _SlotLapsed(Exception):
     pass
 
 
+class Departures:
+    """Keeps requests at least one slot apart as they leave. The slot a request was paced into may have passed while
+    its ledger mark was written, and the marks of several senders written in one commit would otherwise let their
+    requests leave together (measured: bursts of 3 to 15 where a worker's first commits were slow, and 429s).
+    Spaced by planned times, so that oversleeping never adds up to a slower rate."""
+
+    def __init__(self, per_second: float) -> None:
+        self.gap = 1 / per_second
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            now = loop.time()
+            leave = max(self._next, now)
+            if leave > now:
+                await asyncio.sleep(leave - now)
+            self._next = leave + self.gap
+
+
 class WireLimiter(BaseRateLimiter[OnWire]):
     """PTB's rate limiter hook: paces requests (when `pace`), then awaits the call's `rate_limit_args`, an OnWire
     hook, just before the request is made. The hook is idempotent: a request retried after a 429, or paced again
     because its mark took too long, calls it again."""
 
-    def __init__(self, *, pace: bool) -> None:
+    def __init__(self, *, pace: bool, per_second: float = OVERALL_PER_SECOND) -> None:
         self.pacer: AIORateLimiter | None = None
+        self.departures: Departures | None = None
         if pace:
+            self.departures = Departures(per_second)
             # Telegram counts 30 msg/s and 20/min per group over sliding windows, so space messages evenly (a
             # bucket that allows a 30-message burst earns 429s); a 429 pauses every request, then retries.
             self.pacer = AIORateLimiter(
                 overall_max_rate=1,
-                overall_time_period=1 / OVERALL_PER_SECOND,
+                overall_time_period=1 / per_second,
                 group_max_rate=1,
                 group_time_period=60 / GROUP_PER_MINUTE,
                 max_retries=3,
@@ -85,6 +110,8 @@ class WireLimiter(BaseRateLimiter[OnWire]):
         rate_limit_args: OnWire | None,
     ) -> JSON:
         loop = asyncio.get_running_loop()
+        # As AIORateLimiter's overall limit: calls to no chat (answering a button press) are not counted.
+        departures = self.departures if data.get("chat_id") is not None else None
 
         async def on_the_wire(*call_args: Any, **call_kwargs: Any) -> JSON:
             if rate_limit_args is not None:
@@ -92,12 +119,17 @@ class WireLimiter(BaseRateLimiter[OnWire]):
                 await rate_limit_args()
                 if self.pacer is not None and loop.time() - started > LAPSED_SLOT_SECONDS:
                     raise _SlotLapsed
+            if departures is not None:
+                await departures.wait()
             return await callback(*call_args, **call_kwargs)
 
         if self.pacer is None:
             return await on_the_wire(*args, **kwargs)
+        # AIORateLimiter lets paid broadcasts through in bursts of up to 1,000, past the group limit too: pace them
+        # evenly at the budget like any other message (the request itself still carries the flag).
+        paced = {key: value for key, value in data.items() if key != "allow_paid_broadcast"}
         while True:
             try:
-                return await self.pacer.process_request(on_the_wire, args, kwargs, endpoint, data, None)
+                return await self.pacer.process_request(on_the_wire, args, kwargs, endpoint, paced, None)
             except _SlotLapsed:
                 continue  # marked by now, so the hook returns at once after the next slot
