@@ -116,11 +116,10 @@ class SqlLedger:
         give_back: Sequence[int],
         now: datetime,
     ) -> set[int]:
-        async with self.engine.begin() as connection:
-            statements = for_connection(connection)
-            await statements.settle(outcomes, now)
-            await statements.give_back(give_back, token, now)
-            return await statements.mark_sending(sending, token)
+        async with self.engine.connect() as connection:
+            if connection.dialect.name != "sqlite":  # SQLite's own trip makes its transaction
+                connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            return await for_connection(connection).record(token, sending, outcomes, give_back, now)
 
     async def record_reply(self, subscription_id: int, local_date: date, plan_day: int, now: datetime) -> None:
         insert = sqlite_insert if self.engine.dialect.name == "sqlite" else postgresql_insert
