@@ -138,6 +138,7 @@ class DeliveryPass:
             self.tally.due += self._planned.due
             self.tally.skipped += self._planned.skipped
             self.tally.finished += self._planned.finished
+            self.tally.note_due(self._planned.oldest)
             claims = _claims(due, created) + owed
             # Done when nothing was due any more: a batch of only late (skipped) or finished subscriptions leaves
             # more to look at.
@@ -168,6 +169,8 @@ class DeliveryPass:
         report.sent, report.wrap_ups, report.failed = sent.sent, sent.wrap_ups, sent.failed
         report.deactivated, report.cannot_post = sent.deactivated, sent.cannot_post
         report.uncertain, report.released = sent.uncertain, sent.released
+        if tally.oldest is not None:
+            report.lag_seconds = max(0.0, (self.now - tally.oldest).total_seconds())
         return report
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.store.engine import without_begin
@@ -38,6 +38,12 @@ class SqlStore:
         """One trip to the database (the health check's); raises if it cannot be reached."""
         async with self._loose_sessions() as session:
             await session.execute(text("SELECT 1"))
+
+    async def count_active(self) -> int:
+        """Subscriptions that get pushes: active and due at some instant (not paused, stopped or finished)."""
+        query = select(func.count()).where(SubscriptionRow.active, SubscriptionRow.next_due_at.is_not(None))
+        async with self._loose_sessions() as session:
+            return int((await session.execute(query)).scalar_one())
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[SqlUnitOfWork]:

@@ -11,11 +11,12 @@ from bot.adapters.lifecycle import PlatformUnreachable, TokenRejected
 from bot.adapters.telegram.gateway import TelegramGateway
 from bot.adapters.telegram.pacing import ChatPacer, WireLimiter
 from bot.adapters.telegram.request import AiohttpRequest
+from bot.core.metering import NO_METER, Meter
 
 TOKEN_SETTING = "STUDYBOT_TELEGRAM_TOKEN"
 
 
-def make_bot(token: str, api_url: str, *, rate_limit: bool) -> ExtBot[Any]:
+def make_bot(token: str, api_url: str, *, rate_limit: bool, meter: Meter = NO_METER) -> ExtBot[Any]:
     """A bot over our aiohttp transport whose every send is paced (when `rate_limit`) and marked on the wire."""
     root = api_url.rstrip("/")
     return ExtBot(
@@ -25,7 +26,7 @@ def make_bot(token: str, api_url: str, *, rate_limit: bool) -> ExtBot[Any]:
         # Long polling holds its own connection, so that a burst of replies never waits behind it.
         request=AiohttpRequest(),
         get_updates_request=AiohttpRequest(1),
-        rate_limiter=WireLimiter(pace=rate_limit),
+        rate_limiter=WireLimiter(pace=rate_limit, meter=meter),
     )
 
 
@@ -39,9 +40,9 @@ def start_error(error: TelegramError) -> Exception:
 class TelegramOutbound:
     """Sends through Telegram without receiving anything."""
 
-    def __init__(self, token: str, api_url: str, *, rate_limit: bool = True) -> None:
-        self.bot = make_bot(token, api_url, rate_limit=rate_limit)
-        self.gateway = TelegramGateway(self.bot, pacer=ChatPacer() if rate_limit else None)
+    def __init__(self, token: str, api_url: str, *, rate_limit: bool = True, meter: Meter = NO_METER) -> None:
+        self.bot = make_bot(token, api_url, rate_limit=rate_limit, meter=meter)
+        self.gateway = TelegramGateway(self.bot, pacer=ChatPacer(meter=meter) if rate_limit else None)
 
     async def start(self) -> None:
         try:
