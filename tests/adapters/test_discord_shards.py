@@ -1,10 +1,13 @@
 """Discord sharding end to end, with discord.py's AutoShardedClient against the fake Discord: a process owning shards
 0-1 of 2 serves the servers of both; a process owning one shard gets only its servers' interactions; and a push to a
-channel on a shard no process here holds goes out all the same, over REST, from whichever process runs the pass."""
+channel on a shard no process here holds goes out all the same, over REST, from whichever process runs the pass;
+and `studybot run` with STUDYBOT_DISCORD_SHARDS identifies each of its shards."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +18,7 @@ from curriculum.loader import Curriculum
 from tests.adapters.discord_support import adapter_for, ask, content
 from tests.fakes.discord_payloads import MANAGE_CHANNELS
 from tests.fakes.discord_server import FakeDiscord
+from tests.processes import Studybot, studybot_env
 
 ON_SHARD_0, ON_SHARD_1 = 900000000004194305, 900000000000000001  # (guild_id >> 22) % 2
 CHANNEL_0, CHANNEL_1 = 910000000000000010, 910000000000000011
@@ -72,3 +76,26 @@ async def test_one_shard_each_and_pushes_to_any_channel_from_either_process(
         await one.stop()
         await zero.stop()
         await other.close()
+
+
+async def test_run_with_discord_shards_set_identifies_each_shard_and_serves_their_servers(tmp_path: Path) -> None:
+    token = "MTAwMDAwMDAwMDAwMDAwMDAy.GsEcRt.discord-secret-token-value"
+    async with FakeDiscord(token=token, shards=2) as dc:
+        members = [(ADMIN, "Alice", MANAGE_CHANNELS)]
+        dc.add_guild(ON_SHARD_0, "Zero", channels=[(CHANNEL_0, "zero")], members=members)
+        dc.add_guild(ON_SHARD_1, "One", channels=[(CHANNEL_1, "one")], members=members)
+        env = studybot_env(discord_token=token, discord_api_url=dc.root, discord_gateway_url=dc.gateway_url,
+                           database_url=f"sqlite:///{tmp_path / 'bot.db'}", discord_shards="0-1/2")  # fmt: skip
+        async with Studybot(["run"], env, tmp_path / "studybot.log") as bot:
+            # discord.py identifies a second shard five seconds after the first, as Discord asks.
+            await dc.wait_for_shards({0, 1}, timeout=40)
+            answer = await dc.slash_command("subscribe", {"time": "20:00"}, user_id=ADMIN, channel_id=CHANNEL_1)
+            assert "Subscribed" in str((await answer.response(timeout=10))["data"]["content"])
+            for _ in range(100):  # every shard ready: the adapter logs what it holds
+                if "Discord: connected as" in bot.output:
+                    break
+                await asyncio.sleep(0.1)
+            code, _ = await bot.stop()
+    assert code == 0, bot.output[-2000:]
+    assert sorted(p["shard"] for p in dc.identify_payloads) == [[0, 2], [1, 2]]
+    assert "(shards [0, 1] of 2)" in bot.output and token not in bot.output
