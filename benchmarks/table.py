@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from benchmarks import due_index, fanout, fleet, limit, replies
+from benchmarks import due_index, fanout, fleet, limit, replies, webhook
 from benchmarks.profiling import Profile, render
 
 
@@ -134,6 +134,24 @@ def summary_rows(results: dict[str, Any]) -> list[list[str]]:
             f"{_n(li.get('core ms', math.nan), 2)} + reply send {_n(li.get('reply send ms', math.nan), 2)} ms)",
             f"server round trip p50 {_n(li['round_trip_p50_ms'], 1)} ms, p99 {_n(li['round_trip_p99_ms'], 1)} ms",
             "", f"p99 <= {replies.TARGET_P99_MS:.0f} ms", _met(li["p99_ms"] <= replies.TARGET_P99_MS),
+        ])  # fmt: skip
+    if (w := results.get("webhook")) is not None and "burst" in w:
+        b, p = w["burst"], w["paced"]
+        raw = f"the fake POSTing to a server that only answers 200: {_n(w['raw_per_s'])}/s"
+        rows.append([
+            "6", f"/done through the webhook, {w['updates']:,} queued at once, {w['connections']} connections, "
+            f"SQLite ({len(b['runs'])} runs)",
+            f"{_n(b['per_s'])}/s; inside the bot p50 {_n(b['p50_ms'], 1)} ms, p99 {_n(b['p99_ms'], 1)} ms"
+            + _cpu(b) + _failed(b),
+            raw, f"{b['per_s'] / w['raw_per_s']:.2f} of raw", f">= {webhook.TARGET_PER_S:,.0f}/s", _met(w["met_rate"]),
+        ])  # fmt: skip
+        runs = "" if len(p["runs"]) > 1 else " (1 run)"
+        rows.append([
+            "6", f"/done through the webhook, {w['updates']:,} offered at {w['offered_rate']:.0f}/s, SQLite{runs}",
+            f"{_n(p['per_s'])}/s; inside the bot p50 {_n(p['p50_ms'], 1)} ms, p99 {_n(p['p99_ms'], 1)} ms"
+            + _cpu(p) + _failed(p),
+            f"server round trip p50 {_n(p['round_trip_p50_ms'], 1)} ms, p99 {_n(p['round_trip_p99_ms'], 1)} ms",
+            "", f"p99 <= {webhook.TARGET_P99_MS:.0f} ms", _met(w["met_p99"]),
         ])  # fmt: skip
     if (fl := results.get("fleet")) is not None and "cases" in fl:
         rows += fleet_rows(fl)

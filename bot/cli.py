@@ -45,14 +45,17 @@ def _settings() -> Settings:
     except ValidationError as exc:
         # Name the variable and the problem; never echo the value (it may be a token).
         for err in exc.errors():
-            name = "STUDYBOT_" + str(err["loc"][0]).upper() if err["loc"] else "settings"
-            typer.echo(f"Setting {name}: {err['msg']}", err=True)
+            if err["loc"]:
+                typer.echo(f"Setting STUDYBOT_{str(err['loc'][0]).upper()}: {err['msg']}", err=True)
+            else:  # settings that only make sense together
+                typer.echo(f"Settings: {err['msg'].removeprefix('Value error, ')}", err=True)
         raise typer.Exit(2) from None
 
 
 def _secrets(settings: Settings) -> list[str]:
-    """Everything that must never be printed: the tokens and the database URL's password."""
-    tokens = [s.get_secret_value() for s in (settings.telegram_token, settings.discord_token) if s is not None]
+    """Everything that must never be printed: the tokens, the webhook's secret and the database URL's password."""
+    secret = (settings.telegram_token, settings.discord_token, settings.telegram_webhook_secret)
+    tokens = [s.get_secret_value() for s in secret if s is not None]
     return tokens + url_secrets(settings.database_url.get_secret_value())
 
 

@@ -1,5 +1,5 @@
-"""`studybot run`: every configured platform plus the delivery runner in one asyncio process, stopped cleanly
-by SIGTERM or SIGINT.
+"""`studybot run`: every configured platform plus the delivery runner (and, when STUDYBOT_WEB_PORT is set, the web
+server) in one asyncio process, stopped cleanly by SIGTERM or SIGINT.
 
 A platform that cannot be reached at start is tried again with backoff while the others and the delivery pass
 run (its pushes stay due meanwhile); a platform that rejects its token stops the process with exit code 2.
@@ -17,6 +17,9 @@ from bot.starting import Startup
 
 log = logging.getLogger(__name__)
 
+WEB_UNAVAILABLE = 1
+
+
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     """Run until stopped; returns the process's exit code."""
     stop = stop or asyncio.Event()
@@ -29,6 +32,16 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     startup = Startup(app.gateways, runner, stop)
     starting: list[asyncio.Task[None]] = []
     try:
+        if process.web is not None:
+            # First: /healthz answers (503) while the platforms connect, and the webhook's path is served before
+            # Telegram is told to use it.
+            from bot.web.server import WebUnavailable
+
+            try:
+                await process.web.start()
+            except WebUnavailable as exc:
+                log.error("%s", exc)
+                return WEB_UNAVAILABLE
         runner.start()
         starting = [asyncio.create_task(startup.keep_starting(part)) for part in parts]
         log.info("studybot is running; SIGTERM or Ctrl-C stops it")
@@ -37,6 +50,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         await stop.wait()
         log.info("stopping")
     finally:
+        if process.web is not None:
+            # First: no new webhook requests (Telegram sends them again, elsewhere or later); those in flight end.
+            await process.web.stop()
         for task in starting:
             task.cancel()
         await asyncio.gather(*starting, return_exceptions=True)

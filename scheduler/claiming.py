@@ -53,6 +53,7 @@ class Claimer:
         self.tally.due += self._planned.due
         self.tally.skipped += self._planned.skipped
         self.tally.finished += self._planned.finished
+        self.tally.note_due(self._planned.oldest)
         claims = in_due_order(due, created) + owed
         # Done when nothing was due any more: a batch of only late (skipped) or finished subscriptions leaves more
         # to look at.

@@ -73,6 +73,7 @@ class DeliveryPass:
 
     def _report(self) -> PassReport:
         tally, sent = self.claimer.tally, self.sender.tally
+        lag = None if tally.oldest is None else max(0.0, (self.now - tally.oldest).total_seconds())
         return PassReport(
             due=tally.due,
             claimed=self.claimer.claimed,
@@ -86,4 +87,5 @@ class DeliveryPass:
             uncertain=sent.uncertain,
             released=sent.released,
             claim_error=self.claimer.error,
+            lag_seconds=lag,
         )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -40,6 +42,11 @@ class DeliveryRunner:
         self.live_seconds = live_seconds
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.last_report: PassReport | None = None
+        # Each finished pass's report goes to these (the process's metrics).
+        self.on_pass: list[Callable[[PassReport], None]] = []
+        # When the last tick began and ended (time.monotonic()): the health check's "is delivery running".
+        self.tick_started: float | None = None
+        self.tick_ended: float | None = None
         self._running: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -85,23 +92,37 @@ class DeliveryRunner:
         except Exception:
             log.exception("updating live counts failed")
 
+    @property
+    def running(self) -> bool:
+        """Whether a pass is under way now."""
+        return self._running is not None
+
     async def _tick(self) -> None:
         self._running = asyncio.current_task()
+        self.tick_started = time.monotonic()
         try:
             await self._pass()
         finally:
             self._running = None
+            self.tick_ended = time.monotonic()
 
     async def _pass(self) -> None:
         if not self.engine.gateways.platforms:
             return  # nothing can be sent yet; a platform that connects wakes the runner
+        started = time.monotonic()
         try:
             report = await self.engine.run_pass()
         except Exception:
             # The next tick tries again; claims stay safe in the database meanwhile.
             log.exception("delivery pass failed")
             return
+        report.duration_seconds = time.monotonic() - started
         self.last_report = report
+        for observe in self.on_pass:
+            try:
+                observe(report)
+            except Exception:  # a report's reader must never stop delivery
+                log.exception("reporting a delivery pass failed")
         if report.claimed or report.skipped or report.claim_error:
             log.info(
                 "delivery pass: sent %d, wrap-ups %d, failed %d, skipped %d, cannot post %d, deactivated %d,"

@@ -124,6 +124,11 @@ class Store(Protocol):
         """The delivery ledger: claims, leases and outcomes of every message the scheduler sends."""
         ...
 
+    @property
+    def updates(self) -> UpdateLog:
+        """Which platform updates some process already handled (webhook replicas share it)."""
+        ...
+
     async def set_post_problem(self, subscription_id: int, problem: str | None) -> None:
         """Note why pushes cannot be posted in a chat that is still there (None: they can again)."""
         ...
@@ -198,6 +203,19 @@ class DeliveryLedger(Protocol):
 
     async def next_wakeup(self, now: datetime) -> datetime | None:
         """The earliest instant after `now` at which something becomes owed (a retry time, a lease running out)."""
+        ...
+
+
+class UpdateLog(Protocol):
+    """Platform updates handled by any process on the database, by their platform-given id (Telegram's update_id):
+    an update the platform sends again, or that two replicas both receive, is handled once."""
+
+    async def first(self, platform: str, update_ids: Sequence[int], now: datetime) -> set[int]:
+        """Record the ids as handled at `now`, in one statement; returns those that no process had recorded."""
+        ...
+
+    async def forget(self, before: datetime) -> int:
+        """Drop the records of updates handled before `before`; returns how many went."""
         ...
 
 

@@ -14,8 +14,10 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from aiolimiter import AsyncLimiter
+from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
+from bot.core.metering import NO_METER, Meter
 from bot.core.ports import OnWire
 
 # Just under Telegram's limits, so that no window ever holds one message too many.
@@ -28,15 +30,20 @@ GROUP_PER_MINUTE = 19.5
 # 7 × 429 from 16 senders after a 30 s outage).
 LAPSED_SLOT_SECONDS = 0.5
 
+# A wait shorter than this is no wait worth counting (the metric counts requests the limiter held back).
+COUNTED_WAIT = 0.001
+PLATFORM = "telegram"
+
 JSON = bool | dict[str, Any] | list[dict[str, Any]]
 
 
 class ChatPacer:
     """Telegram's one-message-a-second-per-chat limit."""
 
-    def __init__(self, per_second: float = 1.0, remember: int = 10_000) -> None:
+    def __init__(self, per_second: float = 1.0, remember: int = 10_000, *, meter: Meter = NO_METER) -> None:
         self.per_second = per_second
         self.remember = remember
+        self.meter = meter
         self._limiters: OrderedDict[str, AsyncLimiter] = OrderedDict()
 
     async def wait(self, chat_id: str) -> None:
@@ -44,7 +51,13 @@ class ChatPacer:
         self._limiters[chat_id] = limiter
         if len(self._limiters) > self.remember:
             self._limiters.popitem(last=False)
+        if limiter.has_capacity():
+            await limiter.acquire()
+            return
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         await limiter.acquire()
+        self.meter.rate_limit_wait(PLATFORM, loop.time() - started)
 
 
 class _SlotLapsed(Exception):
@@ -77,7 +90,8 @@ class WireLimiter(BaseRateLimiter[OnWire]):
     hook, just before the request is made. The hook is idempotent: a request retried after a 429, or paced again
     because its mark took too long, calls it again."""
 
-    def __init__(self, *, pace: bool, per_second: float = OVERALL_PER_SECOND) -> None:
+    def __init__(self, *, pace: bool, per_second: float = OVERALL_PER_SECOND, meter: Meter = NO_METER) -> None:
+        self.meter = meter
         self.pacer: AIORateLimiter | None = None
         self.departures: Departures | None = None
         if pace:
@@ -112,16 +126,26 @@ class WireLimiter(BaseRateLimiter[OnWire]):
         loop = asyncio.get_running_loop()
         # As AIORateLimiter's overall limit: calls to no chat (answering a button press) are not counted.
         departures = self.departures if data.get("chat_id") is not None else None
+        requested, meter = loop.time(), self.meter
 
         async def on_the_wire(*call_args: Any, **call_kwargs: Any) -> JSON:
+            nonlocal requested
+            if (waited := loop.time() - requested) >= COUNTED_WAIT:
+                meter.rate_limit_wait(PLATFORM, waited)
             if rate_limit_args is not None:
                 started = loop.time()
                 await rate_limit_args()
                 if self.pacer is not None and loop.time() - started > LAPSED_SLOT_SECONDS:
+                    requested = loop.time()  # the fresh slot's wait counts from here
                     raise _SlotLapsed
             if departures is not None:
                 await departures.wait()
-            return await callback(*call_args, **call_kwargs)
+            try:
+                return await callback(*call_args, **call_kwargs)
+            except RetryAfter:
+                meter.rate_limited(PLATFORM)
+                requested = loop.time()  # AIORateLimiter waits and tries again
+                raise
 
         if self.pacer is None:
             return await on_the_wire(*args, **kwargs)
