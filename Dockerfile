@@ -23,8 +23,11 @@ RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 RUN groupadd --system --gid 10001 studybot \
     && useradd --system --uid 10001 --gid studybot --home-dir /data --no-create-home studybot \
     && mkdir /data && chown studybot:studybot /data
+# The web server (/healthz, /metrics, the webhook) listens on every address of the container's own network; what is
+# reachable from outside is what `docker run -p` or compose publishes.
 ENV PYTHONUNBUFFERED=1 \
     STUDYBOT_DATABASE_URL=sqlite+aiosqlite:////data/studybot.db \
+    STUDYBOT_WEB_HOST=0.0.0.0 \
     STUDYBOT_WEB_PORT=8080
 # The SQLite database lives here (a PostgreSQL deployment leaves it empty).
 VOLUME /data

@@ -126,6 +126,9 @@ async def serve(args: argparse.Namespace) -> None:
                 answer = {"sent": server.sent_between(command["start"], command["end"])}
             elif op == "reset":
                 server.reset()
+            elif op == "route":
+                # Webhook updates go to this web server, `concurrency` POSTs at once (benchmarks/webhook.py).
+                await server.route_webhook(command["target"], concurrency=command.get("concurrency", 1))
             elif op == "feed":
                 task = asyncio.create_task(server.feed(command["items"], command.get("rate")))
                 tasks.add(task)

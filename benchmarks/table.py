@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from benchmarks import due_index, fanout, limit, replies
+from benchmarks import due_index, fanout, fleet, limit, replies, webhook
 from benchmarks.profiling import Profile, render
 
 
@@ -135,9 +135,53 @@ def summary_rows(results: dict[str, Any]) -> list[list[str]]:
             f"server round trip p50 {_n(li['round_trip_p50_ms'], 1)} ms, p99 {_n(li['round_trip_p99_ms'], 1)} ms",
             "", f"p99 <= {replies.TARGET_P99_MS:.0f} ms", _met(li["p99_ms"] <= replies.TARGET_P99_MS),
         ])  # fmt: skip
+    if (w := results.get("webhook")) is not None and "burst" in w:
+        b, p = w["burst"], w["paced"]
+        raw = f"the fake POSTing to a server that only answers 200: {_n(w['raw_per_s'])}/s"
+        rows.append([
+            "6", f"/done through the webhook, {w['updates']:,} queued at once, {w['connections']} connections, "
+            f"SQLite ({len(b['runs'])} runs)",
+            f"{_n(b['per_s'])}/s; inside the bot p50 {_n(b['p50_ms'], 1)} ms, p99 {_n(b['p99_ms'], 1)} ms"
+            + _cpu(b) + _failed(b),
+            raw, f"{b['per_s'] / w['raw_per_s']:.2f} of raw", f">= {webhook.TARGET_PER_S:,.0f}/s", _met(w["met_rate"]),
+        ])  # fmt: skip
+        runs = "" if len(p["runs"]) > 1 else " (1 run)"
+        rows.append([
+            "6", f"/done through the webhook, {w['updates']:,} offered at {w['offered_rate']:.0f}/s, SQLite{runs}",
+            f"{_n(p['per_s'])}/s; inside the bot p50 {_n(p['p50_ms'], 1)} ms, p99 {_n(p['p99_ms'], 1)} ms"
+            + _cpu(p) + _failed(p),
+            f"server round trip p50 {_n(p['round_trip_p50_ms'], 1)} ms, p99 {_n(p['round_trip_p99_ms'], 1)} ms",
+            "", f"p99 <= {webhook.TARGET_P99_MS:.0f} ms", _met(w["met_p99"]),
+        ])  # fmt: skip
+    if (fl := results.get("fleet")) is not None and "cases" in fl:
+        rows += fleet_rows(fl)
     for name, value in results.items():
         if isinstance(value, dict) and "error" in value:
             rows.append(["", f"{name}: did not finish", value["error"], "", "", "", "**no**"])
+    return rows
+
+
+def fleet_rows(fl: dict[str, Any]) -> list[list[str]]:
+    cases, seconds = fl["cases"], fl["seconds"]
+    raw = cases.get("raw", {}).get("msgs_per_s", math.nan)
+    rows = []
+    for name, c in cases.items():
+        if name == "raw":
+            continue
+        budget = f"{c['budget']:g}/s" + (" as paid broadcasts" if c["cap"] > fleet.FREE_CAP else "")
+        rows.append([
+            "6", f"fleet, {c['workers']} worker(s), budget {budget}, {seconds} s, PostgreSQL (1 run)",
+            f"{c['msgs_per_s']:.1f} msg/s; {c['rejected_429']} x 429; max {c['max_per_second']}/s",
+            f"server cap {c['cap']:.0f} msg/s; the machine's raw send rate {_n(raw)} msg/s (1 worker, no pacing)",
+            f"{c['of_cap']:.2f} of cap", f">= {fleet.TARGET_SHARE:.0%} of cap, 0 x 429", _met(c["met"]),
+        ])  # fmt: skip
+        if "resumed_after_s" in c:
+            rows.append([
+                "6", f"fleet, SIGKILL of the sending worker, lease {c['lease_s']} s",
+                f"its job's pushes resumed after {c['resumed_after_s']:.1f} s", "", "",
+                f"<= 1.5 leases + 1 s ({1.5 * c['lease_s'] + 1:.0f} s)",
+                _met(c["resumed_after_s"] <= 1.5 * c["lease_s"] + 1),
+            ])  # fmt: skip
     return rows
 
 

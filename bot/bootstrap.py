@@ -1,6 +1,7 @@
 """The composition root: builds a whole process from settings (store, core, delivery, and each platform's adapter)
 for the role it plays. `studybot run`, `deliver` and `demo` are selections from one builder; tests inject a clock,
-a plan or the console's input and output."""
+a plan or the console's input and output. A role that serves (`run`) gets the web server when STUDYBOT_WEB_PORT
+is set: /healthz, /metrics and, in webhook mode, Telegram's webhook."""
 
 from __future__ import annotations
 
@@ -9,21 +10,33 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import make_url
 
 from bot.adapters.lifecycle import PlatformPart
 from bot.core.clock import ManualClock, SystemClock
 from bot.core.commands import Commands
 from bot.core.gateways import Gateways
 from bot.core.learner import Defaults, Learners
+from bot.core.metering import NO_METER, Meter
 from bot.core.ports import Clock
+from bot.core.updates import HandledUpdates
 from bot.settings import Settings
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
 from bot.store.store import SqlStore
 from curriculum.loader import Curriculum, load_curriculum
 from scheduler.delivery import DeliveryEngine, DeliveryPolicy
+from scheduler.fleet.context import Budget, FleetContext
+from scheduler.fleet.names import send_lock
+from scheduler.fleet.timing import FleetTiming
 from scheduler.live import LiveBoard
 from scheduler.runner import DeliveryRunner
+
+if TYPE_CHECKING:  # imported only when the web server is on (prometheus-client, FastAPI, uvicorn)
+    from bot.web.metrics import Metrics
+    from bot.web.server import WebServer
 
 
 @dataclass
@@ -54,7 +67,12 @@ def delivery_policy(settings: Settings) -> DeliveryPolicy:
 
 
 async def bootstrap(
-    settings: Settings, *, clock: Clock | None = None, curriculum: Curriculum | None = None, migrate: bool = True
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    curriculum: Curriculum | None = None,
+    migrate: bool = True,
+    meter: Meter | None = None,
 ) -> App:
     url = settings.database_url.get_secret_value()
     if migrate:
@@ -63,36 +81,49 @@ async def bootstrap(
     curriculum = curriculum or load_curriculum(settings.plan_files)
     store = SqlStore(make_engine(url))
     learners = Learners(store, clock, curriculum, Defaults(settings.default_time, settings.default_timezone))
-    gateways = Gateways()
+    gateways = Gateways(meter=meter)  # with a meter, the pushes sent through it are counted
     delivery = DeliveryEngine(store, clock, curriculum, gateways, delivery_policy(settings))
     live = LiveBoard(store, curriculum, gateways)
     learners.group_changed.append(live.touch)
-    commands = Commands(learners, gateways)
+    commands = Commands(learners, gateways, meter or NO_METER)
     return App(settings, clock, store, curriculum, learners, commands, delivery, live, gateways)
 
 
-def platforms(settings: Settings, commands: Commands, *, receive: bool) -> list[PlatformPart]:
-    """One part per platform whose token is set: its sending side only, or (`receive`) its whole adapter.
+def platforms(
+    settings: Settings, commands: Commands, *, receive: bool, updates: HandledUpdates | None = None
+) -> list[PlatformPart]:
+    """One part per platform whose token is set: its sending side only, or (`receive`) its whole adapter; Telegram's
+    takes its updates from the webhook when one is set (deduplicated through `updates`).
 
     Platform libraries are imported only when their token is set, so a process starts no faster than it must."""
     parts: list[PlatformPart] = []
     if settings.telegram_token is not None:
         token, url = settings.telegram_token.get_secret_value(), settings.telegram_api_url
+        pace, budget = settings.telegram_rate_limit, settings.telegram_messages_per_second
         if receive:
-            from bot.adapters.telegram import TelegramAdapter
+            from bot.adapters.telegram import TelegramAdapter, WebhookSettings
 
-            parts.append(TelegramAdapter(commands, token, url, rate_limit=settings.telegram_rate_limit))
+            webhook = None
+            if settings.telegram_webhook_url is not None and settings.telegram_webhook_secret is not None:
+                assert updates is not None, "webhook mode records handled updates in the database"
+                secret = settings.telegram_webhook_secret.get_secret_value()
+                webhook = WebhookSettings(settings.telegram_webhook_url, secret, updates)
+            parts.append(
+                TelegramAdapter(commands, token, url, rate_limit=pace, messages_per_second=budget, webhook=webhook)
+            )
         else:
             from bot.adapters.telegram.outbound import TelegramOutbound
 
-            parts.append(TelegramOutbound(token, url, rate_limit=settings.telegram_rate_limit))
+            parts.append(TelegramOutbound(token, url, rate_limit=pace, messages_per_second=budget))
     if settings.discord_token is not None:
         token = settings.discord_token.get_secret_value()
         api, gateway = settings.discord_api_url, settings.discord_gateway_url
         if receive:
             from bot.adapters.discord import DiscordAdapter
 
-            parts.append(DiscordAdapter(commands, token, api_url=api, gateway_url=gateway))
+            owned = settings.discord_shards
+            shards = None if owned is None else (owned.ids, owned.count)
+            parts.append(DiscordAdapter(commands, token, api_url=api, gateway_url=gateway, shards=shards))
         else:
             from bot.adapters.discord.outbound import DiscordOutbound
 
@@ -103,8 +134,9 @@ def platforms(settings: Settings, commands: Commands, *, receive: bool) -> list[
 class Role(StrEnum):
     """What a process is for."""
 
-    RUN = "run"  # every platform, sending and receiving, with the periodic delivery pass
+    RUN = "run"  # every platform, sending and receiving, with the periodic delivery pass (unless in a fleet)
     DELIVER = "deliver"  # one pass from cron: each platform's sending side only
+    WORKER = "worker"  # a fleet worker: each platform's sending side, and the fleet's jobs
     DEMO = "demo"  # the console chat, on a clock the demo moves
 
 
@@ -116,6 +148,8 @@ class Process:
     app: App
     platforms: list[PlatformPart]
     runner: DeliveryRunner | None = None
+    web: WebServer | None = None  # started first and stopped first by the role's main loop
+    fleet: FleetContext | None = None
 
     async def close(self) -> None:
         await self.app.close()
@@ -134,7 +168,8 @@ async def build(
     migrate: bool = True,
     console: tuple[Read, Write] | None = None,
 ) -> Process:
-    app = await bootstrap(settings, clock=clock, curriculum=curriculum, migrate=migrate)
+    metrics = _metrics() if role in SERVING and settings.web_port is not None else None
+    app = await bootstrap(settings, clock=clock, curriculum=curriculum, migrate=migrate, meter=metrics)
     if role is Role.DEMO:
         from bot.adapters.console import ConsoleChat
 
@@ -144,13 +179,86 @@ async def build(
         chat = ConsoleChat(app.commands, app.delivery.run_pass, app.clock, read, write)
         app.gateways.connected(chat.gateway)
         return Process(app, [chat])
-    parts = platforms(settings, app.commands, receive=role is Role.RUN)
+    updates = HandledUpdates(app.store.updates, app.clock, "telegram") if settings.telegram_webhook_url else None
+    parts = platforms(settings, app.commands, receive=role is Role.RUN, updates=updates)
+    if role is Role.WORKER:
+        context = FleetContext(app.store, app.clock, app.curriculum, app.gateways, delivery_policy(settings),
+                               budgets(settings), fleet_timing(settings))  # fmt: skip
+        return Process(app, parts, fleet=context)
     runner = None
     if role is Role.RUN:
-        runner = DeliveryRunner(app.delivery, settings.delivery_interval_seconds, app.live, settings.live_edit_seconds)
+        # In a fleet the workers deliver; `run` keeps answering commands and editing live counts.
+        interval, live_seconds = settings.delivery_interval_seconds, settings.live_edit_seconds
+        runner = DeliveryRunner(app.delivery, interval, app.live, live_seconds, passes=not settings.fleet)
         app.learners.due_now.append(runner.kick)  # a push due at once (a group's day 1) goes out now, not next pass
-    return Process(app, parts, runner)
+    web = None if metrics is None else web_server(settings, app, parts, runner, metrics)
+    return Process(app, parts, runner, web)
+
+
+# The roles that serve the web server (when STUDYBOT_WEB_PORT is set); a role added later joins here.
+SERVING = frozenset({Role.RUN})
+
+
+def _metrics() -> Metrics:
+    from bot.web.metrics import Metrics
+
+    return Metrics()
+
+
+def web_server(
+    settings: Settings, app: App, parts: list[PlatformPart], runner: DeliveryRunner | None, metrics: Metrics
+) -> WebServer:
+    """The web server of a serving role: health of this process's parts, its metrics, and its platforms' webhooks.
+
+    `studybot_workers` is 1 where this process makes the delivery passes itself (`run`), else 0; a process whose
+    pushes go out elsewhere sets it from there."""
+    from bot.web.app import Webhook, WebParts, make_app
+    from bot.web.health import Health
+    from bot.web.server import WebServer
+
+    webhooks: list[Webhook] = []
+    if settings.telegram_webhook_url is not None:
+        from bot.adapters.telegram import TelegramAdapter
+
+        webhooks += [part.webhook for part in parts if isinstance(part, TelegramAdapter) and part.webhook]
+    if runner is not None:
+        runner.on_pass.append(metrics.delivery_pass)
+    # 1 where this process makes the delivery passes itself; in a fleet the workers deliver.
+    metrics.workers.set(1 if runner is not None and not settings.fleet else 0)
+    health = Health(
+        ping=app.store.ping,
+        platforms=[part.gateway.platform for part in parts],
+        connected=lambda: app.gateways.platforms,
+        runner=runner,
+        last_push=lambda: metrics.last_push,
+    )
+    web = make_app(WebParts(health, metrics, app.store.count_active, webhooks))
+    assert settings.web_port is not None
+    return WebServer(web, settings.web_host, settings.web_port)
 
 
 async def _no_input() -> str | None:
     return None
+
+
+def queue_conninfo(settings: Settings) -> str:
+    """The database as libpq (and so procrastinate) spells it: SQLAlchemy's URL without its driver name."""
+    url = make_url(settings.database_url.get_secret_value())
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def fleet_timing(settings: Settings) -> FleetTiming:
+    return FleetTiming(timedelta(seconds=settings.delivery_lease_seconds), settings.delivery_interval_seconds)
+
+
+def budgets(settings: Settings) -> dict[str, Budget]:
+    """Each platform's send lock (one per bot token, fleet-wide) and the rate its pacing keeps."""
+    found: dict[str, Budget] = {}
+    if settings.telegram_token is not None:
+        rate = settings.telegram_messages_per_second if settings.telegram_rate_limit else None
+        found["telegram"] = Budget(send_lock("telegram", settings.telegram_token.get_secret_value()), rate)
+    if settings.discord_token is not None:
+        from bot.adapters.discord.gateway import REQUESTS_PER_SECOND
+
+        found["discord"] = Budget(send_lock("discord", settings.discord_token.get_secret_value()), REQUESTS_PER_SECOND)
+    return found

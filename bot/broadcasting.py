@@ -4,7 +4,9 @@ passes, so it is paced, resumable and exactly-once as pushes are.
 
 The command stores the announcement and its rows, then makes passes until none of its rows is left to send here,
 printing progress. Stopped or killed, it is run again (the same text, or --resume ID) and sends only what had not gone
-out. With --queue it only stores them, for `run` (or a fleet's workers, or the next `deliver`) to send.
+out. With --queue it only stores them, for `run` (or the next `deliver`) to send. In a fleet (STUDYBOT_FLEET) the
+workers hold each token's one send budget, so the command never sends: it stores the announcement and follows the
+workers' progress.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ log = logging.getLogger(__name__)
 Say = Callable[[str], object]
 PROGRESS_SECONDS = 5.0
 POLL_SECONDS = 1.0
+# In a fleet, how many delivery intervals without a send before the command asks whether any worker runs.
+NO_PROGRESS_INTERVALS = 4
 BAD_INPUT = 2
 
 
@@ -114,7 +118,7 @@ async def broadcast_once(
     refused token."""
     if request.dry_run:
         return await dry_run(settings, request, say, complain)
-    if not request.queue and settings.telegram_token is None and settings.discord_token is None:
+    if not request.queue and not settings.fleet and settings.telegram_token is None and settings.discord_token is None:
         complain("No platform token is set (STUDYBOT_TELEGRAM_TOKEN, STUDYBOT_DISCORD_TOKEN): nothing can be sent. "
                  "--queue stores the announcement for `studybot run` to send.")  # fmt: skip
         return BAD_INPUT
@@ -129,6 +133,9 @@ async def broadcast_once(
                 f"or the next `studybot deliver`); `studybot broadcast --resume {announcement.id}` sends what is "
                 "left from here")  # fmt: skip
             return 0
+        if settings.fleet:
+            patience = NO_PROGRESS_INTERVALS * settings.delivery_interval_seconds
+            return await _follow(process, announcements, announcement.id, say, complain, patience)
         return await _send(process, announcements, announcement.id, say, complain)
     finally:
         await process.close()
@@ -194,19 +201,56 @@ async def _send(
             loop.remove_signal_handler(sig)
     progress = await announcements.progress(announcement_id)
     say(progress.line(announcement_id))
-    return _left(progress, announcement_id, here, stop.is_set(), complain) or started.code
+    stopped = f"stopped: `studybot broadcast --resume {announcement_id}` sends the rest, and nothing twice"
+    return _left(progress, announcement_id, here, complain, stopped if stop.is_set() else None) or started.code
 
 
-def _left(progress: Progress, announcement_id: int, here: set[str], stopped: bool, complain: Say) -> int:
+async def _follow(
+    process: Process, announcements: SqlAnnouncements, announcement_id: int, say: Say, complain: Say, patience: float
+) -> int:
+    """In a fleet: the workers send the announcement (each token's budget is theirs); this follows them until none of
+    its rows waits."""
+    app = process.app
+    say("in a fleet the workers send it, within each bot token's one budget; following their progress")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    reporter = asyncio.create_task(_report(announcements, announcement_id, say))
+    last_sent, since, warned = -1, loop.time(), False
+    try:
+        while not stop.is_set():
+            await announcements.drop_unsubscribed(announcement_id, app.clock.now())
+            progress = await announcements.progress(announcement_id)
+            if not progress.claimed:
+                break
+            if progress.sent != last_sent:
+                last_sent, since = progress.sent, loop.time()
+            elif not warned and loop.time() - since > patience:
+                complain(f"nothing was sent for {patience:.0f} s: is a `studybot worker` running on this database?")
+                warned = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), POLL_SECONDS)
+    finally:
+        reporter.cancel()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+    progress = await announcements.progress(announcement_id)
+    say(progress.line(announcement_id))
+    stopped = f"stopped following; the workers go on sending (`studybot broadcast --resume {announcement_id}` follows)"
+    return _left(progress, announcement_id, set(progress.claimed), complain, stopped if stop.is_set() else None)
+
+
+def _left(progress: Progress, announcement_id: int, here: set[str], complain: Say, stopped: str | None) -> int:
     resume = f"`studybot broadcast --resume {announcement_id}`"
     for platform, count in sorted(progress.claimed.items()):
         if platform not in here and count:
             complain(f"{count:,} for {platform} wait for a process with its token (`studybot run`, or {resume})")
     if progress.retrying:
-        complain(f"{progress.retrying:,} failed for now: later passes retry them (`studybot run` or `deliver`, or "
-                 f"{resume})")  # fmt: skip
+        complain(f"{progress.retrying:,} failed for now: later passes retry them (`studybot run` or `deliver`, a "
+                 f"fleet's workers, or {resume})")  # fmt: skip
     if stopped and progress.to_send:
-        complain(f"stopped: {resume} sends the rest, and nothing twice")
+        complain(stopped)
     return 1 if progress.to_send else 0
 
 

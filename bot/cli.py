@@ -63,14 +63,17 @@ def _settings() -> Settings:
     except ValidationError as exc:
         # Name the variable and the problem; never echo the value (it may be a token).
         for err in exc.errors():
-            name = "STUDYBOT_" + str(err["loc"][0]).upper() if err["loc"] else "settings"
-            typer.echo(f"Setting {name}: {err['msg']}", err=True)
+            if err["loc"]:
+                typer.echo(f"Setting STUDYBOT_{str(err['loc'][0]).upper()}: {err['msg']}", err=True)
+            else:  # settings that only make sense together
+                typer.echo(f"Settings: {err['msg'].removeprefix('Value error, ')}", err=True)
         raise typer.Exit(2) from None
 
 
 def _secrets(settings: Settings) -> list[str]:
-    """Everything that must never be printed: the tokens and the database URL's password."""
-    tokens = [s.get_secret_value() for s in (settings.telegram_token, settings.discord_token) if s is not None]
+    """Everything that must never be printed: the tokens, the webhook's secret and the database URL's password."""
+    secret = (settings.telegram_token, settings.discord_token, settings.telegram_webhook_secret)
+    tokens = [s.get_secret_value() for s in secret if s is not None]
     return tokens + url_secrets(settings.database_url.get_secret_value())
 
 
@@ -272,12 +275,44 @@ def _read_text(file: Path) -> str:
 
 
 @app.command()
+def worker() -> None:
+    """Run one of the fleet's delivery workers (STUDYBOT_FLEET=true, on PostgreSQL): any number, on any machines."""
+    settings = _settings()
+    if not settings.fleet:
+        typer.echo(
+            "The worker delivers for a fleet: set STUDYBOT_FLEET=true (with a PostgreSQL STUDYBOT_DATABASE_URL).\n"
+            "On one machine, `studybot run` delivers by itself.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    if settings.telegram_token is None and settings.discord_token is None:
+        typer.echo("No platform token is set (STUDYBOT_TELEGRAM_TOKEN, STUDYBOT_DISCORD_TOKEN): nothing can be sent.",
+                   err=True)  # fmt: skip
+        raise typer.Exit(2)
+    setup_logging(settings.log_level, _secrets(settings))
+    if settings.log_level != "DEBUG":
+        # One line per job and per periodic tick would drown the workers' own.
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    from bot.working import work
+
+    code = _guarded(lambda: asyncio.run(work(settings)))
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
 def migrate() -> None:
-    """Create or upgrade the database schema."""
+    """Create or upgrade the database schema (and the fleet's task queue, with STUDYBOT_FLEET)."""
     settings = _settings()
     url = settings.database_url.get_secret_value()
     upgrade(url)
     typer.echo(f"database is up to date: {safe_url(url)}")
+    if settings.fleet:
+        from bot.bootstrap import queue_conninfo
+        from scheduler.fleet.schema import ensure_queue_schema
+
+        applied = ensure_queue_schema(queue_conninfo(settings))
+        typer.echo(f"task queue (procrastinate) is up to date{': applied ' + ', '.join(applied) if applied else ''}")
 
 
 @curriculum_app.command("validate")

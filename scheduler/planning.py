@@ -19,6 +19,11 @@ class Tally:
     due: int = 0
     skipped: int = 0  # too late (past the grace period): the topic stays reachable with /today
     finished: int = 0  # past the plan's last day: pushes stop
+    oldest: datetime | None = None  # the earliest due instant among them: how far behind the pass runs
+
+    def note_due(self, instant: datetime | None) -> None:
+        if instant is not None and (self.oldest is None or instant < self.oldest):
+            self.oldest = instant
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ def plan(subs: list[Subscription], now: datetime, rules: Rules, tally: Tally) ->
     tally.due += len(subs)
     for sub in subs:
         assert sub.id is not None
+        tally.note_due(sub.next_due_at)
         occurrence = _advance(sub, now, rules, tally)
         if occurrence is None:
             continue

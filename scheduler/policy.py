@@ -41,3 +41,6 @@ class PassReport:
     uncertain: int = 0
     released: int = 0
     claim_error: str | None = None  # the database refused a claim: the pass sent only what it held
+    # How far behind due time the pass ran: its `now` less the earliest due instant it found (None: nothing due).
+    lag_seconds: float | None = None
+    duration_seconds: float = 0.0  # from start to end, as the runner saw it

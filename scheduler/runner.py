@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -24,26 +26,40 @@ class DeliveryRunner:
     """Starts the periodic pass; `stop` lets the pass in flight finish its current send and release the rest."""
 
     def __init__(
-        self, engine: DeliveryEngine, interval_seconds: float, live: LiveBoard | None = None, live_seconds: float = 5
+        self,
+        engine: DeliveryEngine,
+        interval_seconds: float,
+        live: LiveBoard | None = None,
+        live_seconds: float = 5,
+        *,
+        passes: bool = True,
     ) -> None:
         self.engine = engine
+        # False when the fleet's workers deliver (STUDYBOT_FLEET): only the live edits of group pushes run here.
+        self.passes = passes
         self.interval = interval_seconds
         self.live = live
         self.live_seconds = live_seconds
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.last_report: PassReport | None = None
+        # Each finished pass's report goes to these (the process's metrics).
+        self.on_pass: list[Callable[[PassReport], None]] = []
+        # When the last tick began and ended (time.monotonic()): the health check's "is delivery running".
+        self.tick_started: float | None = None
+        self.tick_ended: float | None = None
         self._running: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self.scheduler.add_job(
-            self._tick,
-            "interval",
-            seconds=self.interval,
-            next_run_time=datetime.now(UTC),
-            max_instances=1,  # a slow pass is never overlapped by the next tick
-            coalesce=True,
-            id=JOB,
-        )
+        if self.passes:
+            self.scheduler.add_job(
+                self._tick,
+                "interval",
+                seconds=self.interval,
+                next_run_time=datetime.now(UTC),
+                max_instances=1,  # a slow pass is never overlapped by the next tick
+                coalesce=True,
+                id=JOB,
+            )
         if self.live is not None:
             self.scheduler.add_job(
                 self._flush_live, "interval", seconds=self.live_seconds, max_instances=1, coalesce=True, id="live"
@@ -76,23 +92,37 @@ class DeliveryRunner:
         except Exception:
             log.exception("updating live counts failed")
 
+    @property
+    def running(self) -> bool:
+        """Whether a pass is under way now."""
+        return self._running is not None
+
     async def _tick(self) -> None:
         self._running = asyncio.current_task()
+        self.tick_started = time.monotonic()
         try:
             await self._pass()
         finally:
             self._running = None
+            self.tick_ended = time.monotonic()
 
     async def _pass(self) -> None:
         if not self.engine.gateways.platforms:
             return  # nothing can be sent yet; a platform that connects wakes the runner
+        started = time.monotonic()
         try:
             report = await self.engine.run_pass()
         except Exception:
             # The next tick tries again; claims stay safe in the database meanwhile.
             log.exception("delivery pass failed")
             return
+        report.duration_seconds = time.monotonic() - started
         self.last_report = report
+        for observe in self.on_pass:
+            try:
+                observe(report)
+            except Exception:  # a report's reader must never stop delivery
+                log.exception("reporting a delivery pass failed")
         if report.claimed or report.skipped or report.claim_error:
             log.info(
                 "delivery pass: sent %d, wrap-ups %d, failed %d, skipped %d, cannot post %d, deactivated %d,"

@@ -8,7 +8,7 @@ trouble never costs anyone else their push.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -141,13 +141,13 @@ class Sender:
             return SendOutcome(delivery.id, DeliveryStatus.UNKNOWN, error=str(exc))
         except ChatUnreachable as exc:
             log.info("deactivating %s: %s", sub.address, exc)
-            await self.chats.gone(sub.address)
+            await _noted(self.chats.gone(sub.address), f"deactivating {sub.address}")
             self.tally.deactivated += 1
             return SendOutcome(delivery.id, DeliveryStatus.FAILED, error=str(exc))
         except CannotPost as exc:
             # The chat is still there: keep it, skip today, and let its admins know how to fix it.
             log.info("cannot post in %s (%s): %s", sub.address, exc.reason, exc)
-            await self.chats.cannot_post(sub, exc.reason)
+            await _noted(self.chats.cannot_post(sub, exc.reason), f"noting why {sub.address} takes no posts")
             self.tally.cannot_post += 1
             return SendOutcome(delivery.id, DeliveryStatus.SKIPPED, error=f"cannot post ({exc.reason}): {exc}")
         except (TemporaryFailure, ChatMoved) as exc:
@@ -162,10 +162,7 @@ class Sender:
         else:
             self.tally.wrap_ups += 1
         if sub.post_problem is not None:
-            try:
-                await self.chats.can_post(sub)
-            except Exception as exc:  # the push went out; the note is cleared by the next one
-                log.warning("could not clear the posting problem of %s: %s", sub.address, exc)
+            await _noted(self.chats.can_post(sub), f"clearing the posting problem of {sub.address}")
         return SendOutcome(delivery.id, DeliveryStatus.SENT, message_id=message_id)
 
     async def _replies(self, delivery: Delivery, sub: Subscription) -> Sequence[Reply]:
@@ -222,3 +219,12 @@ class Sender:
         log.warning("%s to %s failed (attempt %d): %s", delivery.kind.value, sub.address, attempts, error)
         self.tally.failed += 1
         return SendOutcome(delivery.id, DeliveryStatus.FAILED, error=error, retry_at=retry_at)
+
+
+async def _noted(change: Awaitable[None], what: str) -> None:
+    """A change about the chat that follows a send: if the database refuses it now, the send's own outcome still
+    counts, and the next send to that chat tries the change again."""
+    try:
+        await change
+    except Exception as exc:
+        log.warning("%s failed: %s", what, exc)

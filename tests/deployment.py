@@ -18,16 +18,12 @@ from bot.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 SETTING = re.compile(r"\bSTUDYBOT_[A-Z0-9_]+\b")
 
-# Names this branch's files use that other branches of issue 13 bring. Each check of such a name is skipped with the
-# branch's name until the name exists; then `test_no_name_waits_for_a_branch_that_has_landed` fails until the entry
-# is removed here.
-COMING_COMMANDS = {"worker": "issue-13-fleet"}
-COMING_SETTINGS = {
-    "STUDYBOT_FLEET": "issue-13-fleet",
-    "STUDYBOT_WEB_PORT": "issue-13-web",
-    "STUDYBOT_TELEGRAM_WEBHOOK_URL": "issue-13-web",
-    "STUDYBOT_TELEGRAM_WEBHOOK_SECRET": "issue-13-web",
-}
+# Names a branch's deployment files use before the branch that brings them has landed, each with that branch's name:
+# a check of such a name is skipped, naming the branch, until the name exists; then
+# `test_no_name_waits_for_a_branch_that_has_landed` fails until the entry is removed here. (issue 13's `worker`,
+# STUDYBOT_FLEET and the web settings have landed.)
+COMING_COMMANDS: dict[str, str] = {}
+COMING_SETTINGS: dict[str, str] = {}
 
 
 @cache

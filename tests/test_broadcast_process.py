@@ -21,6 +21,8 @@ from bot.store.tables import AnnouncementRow, DeliveryRow, SubscriptionRow
 from tests.conftest import PG_ADMIN, _pg_reachable
 from tests.fakes.telegram_html import parse_html
 from tests.fakes.telegram_server import FakeTelegram
+from tests.fleet_support import fleet_database_fixture  # noqa: F401 (a fixture)
+from tests.fleet_support import seed as seed_due
 from tests.processes import Studybot, studybot_env, studybot_once
 
 
@@ -243,3 +245,28 @@ async def test_a_queued_broadcast_is_sent_by_the_next_pass_of_any_process(tmp_pa
         code, out, err = await studybot_once("broadcast", "--resume", "1", env=env)
         assert code == 0 and "5 of 5 sent, 0 to go" in out
         assert len(tg.calls_of("sendMessage")) == 5
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+async def test_in_a_fleet_the_workers_send_it_and_the_command_follows(fleet_database: str, tmp_path: Path) -> None:
+    """The workers hold each token's one budget, so `broadcast` sends nothing itself (it never even connects to
+    Telegram): a worker sends the announcement, beside the day's pushes, once per chat."""
+    url, chats = fleet_database, 40
+    await asyncio.to_thread(seed_due, url, chats)  # their day 2 is due too
+    async with FakeTelegram(global_rate=30) as tg:
+        env = studybot_env(telegram_token=tg.token, telegram_api_url=tg.root, database_url=url, fleet="true",
+                           delivery_interval_seconds="2", delivery_lease_seconds="4")  # fmt: skip
+        code, _, err = await studybot_once("migrate", env=env)
+        assert code == 0, err
+        async with Studybot(["worker"], env, tmp_path / "worker.log") as worker:
+            await tg.wait_until(lambda: tg.calls_of("getMe"), timeout=30)
+            code, out, err = await studybot_once("broadcast", "--text", TEXT, env=env, timeout=120)
+            assert code == 0, err + worker.output
+        assert "in a fleet the workers send it" in out
+        assert f"{chats} of {chats} sent, 0 to go" in out.splitlines()[-1]
+        sent = [call for call in tg.calls_of("sendMessage") if not call.failed]
+        announced = Counter(str(c.params["chat_id"]) for c in sent if TEXT in parse_html(str(c.params["text"])))
+        assert announced == Counter({str(chat): 1 for chat in range(1, chats + 1)})
+        assert len(tg.calls_of("getMe")) == 1  # the worker's: the command never connected
+    within_the_budget(tg)

@@ -76,6 +76,7 @@ def test_dockerfile_pins_python_keeps_data_in_a_volume_and_runs_as_someone_else(
     assert [i.words() for i in FINAL if i.keyword == "VOLUME"] == [["/data"]]
     env = {k: v for i in FINAL if i.keyword == "ENV" for k, v in env_of(i).items()}
     assert env["STUDYBOT_DATABASE_URL"].endswith("////data/studybot.db")  # the SQLite file inside the volume
+    assert env["STUDYBOT_WEB_HOST"] == "0.0.0.0"  # the container's own network: compose decides what is published
     [user] = [i.words()[0] for i in FINAL if i.keyword == "USER"]
     assert user not in ("root", "0")
     created = " ".join(i.arguments for i in FINAL if i.keyword == "RUN")

@@ -14,6 +14,7 @@ from bot.core.groups import Groups
 from bot.core.handlers import HANDLERS
 from bot.core.i18n import Messages, language_from_hint, messages
 from bot.core.learner import DoneOutcome, Learners
+from bot.core.metering import NO_METER, Meter
 from bot.core.model import Address, ChatKind, Subscription
 from bot.core.parsing import parse_number, split_command
 from bot.core.replies import ButtonAnswer, Reply, TextReply
@@ -30,8 +31,10 @@ class Commands:
     """What every adapter calls: `handle` for a typed message, `press` for a button, and what the platform says
     about a chat (`chat_gone`, `chat_back`, `chat_moved`)."""
 
-    def __init__(self, learners: Learners, gateways: Gateways | None = None) -> None:
+    def __init__(self, learners: Learners, gateways: Gateways | None = None, meter: Meter = NO_METER) -> None:
         self.learners = learners
+        # Counts what is handled, by command; the adapters report the time each answer took through it too.
+        self.meter = meter
         self.curriculum = learners.curriculum
         # Admin checks go to the connected platform's gateway.
         self.gateways = gateways if gateways is not None else Gateways()
@@ -70,6 +73,8 @@ class Commands:
         if command is None and incoming.kind is not ChatKind.PRIVATE:
             # In a group people talk to each other; answering every line would be noise.
             return []
+        name = "text" if command is None else command.name if command.name in ALL_HANDLERS else "unknown"
+        self.meter.command(incoming.address.platform, name)
         try:
             # The one lookup of the chat per command: handlers read it from the context.
             sub = await self.learners.chat(incoming.address)
@@ -113,6 +118,9 @@ class Commands:
             return ButtonAnswer(_sorry(messages(language_from_hint(press.language_hint))))
         m = messages(self.language(sub, press.language_hint))
         verb, _, arg = press.action.partition(":")
+        if verb not in ("subscribe", "week"):  # those stand for typing their command, which counts itself
+            known = verb == "done" or verb in forgetting.VERBS
+            self.meter.command(press.address.platform, f"button:{verb if known else 'unknown'}")
         try:
             if verb == "done" and (day := parse_number(arg)) is not None:
                 return await self._press_done(press, sub, m, day)

@@ -129,6 +129,11 @@ class Store(Protocol):
         """The delivery ledger: claims, leases and outcomes of every message the scheduler sends."""
         ...
 
+    @property
+    def updates(self) -> UpdateLog:
+        """Which platform updates some process already handled (webhook replicas share it)."""
+        ...
+
     async def set_post_problem(self, subscription_id: int, problem: str | None) -> None:
         """Note why pushes cannot be posted in a chat that is still there (None: they can again)."""
         ...
@@ -174,6 +179,13 @@ class DeliveryLedger(Protocol):
         SENDING rows whose lease ran out become UNKNOWN."""
         ...
 
+    async def take_over(self, ids: Sequence[int], handed_to: str, lease: Lease, now: datetime) -> list[Claim]:
+        """For a send step in another process than the claim (a fleet send job): claim under `lease` those of `ids`
+        still CLAIMED under `handed_to` (the token they were claimed under for it) or whose lease ran out, and whose
+        subscription is active; in id order, a push carrying its wrap-up. Those of `ids` left SENDING by a holder
+        whose lease ran out become UNKNOWN, as in `claim_owed`. Rows another holder keeps alive are left to it."""
+        ...
+
     async def record(
         self,
         token: str,
@@ -198,6 +210,19 @@ class DeliveryLedger(Protocol):
 
     async def next_wakeup(self, now: datetime) -> datetime | None:
         """The earliest instant after `now` at which something becomes owed (a retry time, a lease running out)."""
+        ...
+
+
+class UpdateLog(Protocol):
+    """Platform updates handled by any process on the database, by their platform-given id (Telegram's update_id):
+    an update the platform sends again, or that two replicas both receive, is handled once."""
+
+    async def first(self, platform: str, update_ids: Sequence[int], now: datetime) -> set[int]:
+        """Record the ids as handled at `now`, in one statement; returns those that no process had recorded."""
+        ...
+
+    async def forget(self, before: datetime) -> int:
+        """Drop the records of updates handled before `before`; returns how many went."""
         ...
 
 

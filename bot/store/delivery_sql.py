@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.core.model import Delivery, DeliveryStatus, SendOutcome, Subscription, Wanted
 from bot.core.ports import Lease
 from bot.store.mapping import DELIVERIES, SUBSCRIPTION_COLUMNS, SUBSCRIPTIONS, PlainRows
+from bot.store.sqlite_driver import OneTripConnection, Step
 
 _COLUMNS = ", ".join(SUBSCRIPTION_COLUMNS)
 _ROWS = {dialect: PlainRows(dialect) for dialect in ("sqlite", "postgresql")}
@@ -75,6 +76,14 @@ class DeliverySql(ABC):
     @abstractmethod
     async def settle(self, outcomes: Sequence[SendOutcome], now: datetime) -> None:
         """Write how sends ended."""
+
+    @abstractmethod
+    async def record(
+        self, token: str, sending: Sequence[int], outcomes: Sequence[SendOutcome], give_back: Sequence[int],
+        now: datetime,
+    ) -> set[int]:  # fmt: skip
+        """settle + give_back + mark_sending as one transaction in one trip to the database: a send waits for its
+        mark, so each trip saved is latency taken off every send. On a connection with no transaction open."""
 
     @staticmethod
     def _deliveries(rows: Any, wanted: Sequence[Wanted]) -> list[Delivery]:
@@ -142,24 +151,58 @@ class SqliteDeliverySql(DeliverySql):
             ],
         )
 
+    def _mark_steps(self, ids: Sequence[int], token: str) -> list[Step]:
+        return [
+            (f"UPDATE deliveries SET status = 'sending' WHERE id IN ({_marks(len(chunk))}) AND claimed_by = ?"
+             " AND status IN ('claimed', 'sending') RETURNING id", (*chunk, token), False)
+            for chunk in _chunks(ids)
+        ]  # fmt: skip
+
+    def _give_back_steps(self, ids: Sequence[int], token: str, now: datetime) -> list[Step]:
+        return [
+            ("UPDATE deliveries SET status = 'claimed', claimed_by = NULL, lease_until = ?"
+             f" WHERE id IN ({_marks(len(chunk))}) AND claimed_by = ? AND status IN ('claimed', 'sending')",
+             (self.instant(now), *chunk, token), False)
+            for chunk in _chunks(ids)
+        ]  # fmt: skip
+
+    def _settle_steps(self, outcomes: Sequence[SendOutcome], now: datetime) -> list[Step]:
+        if not outcomes:
+            return []
+        sent_at = self.instant(now)
+        rows = [
+            (o.status.value, o.message_id, o.error and o.error[:300], self.instant(o.retry_at),
+             sent_at if o.status is DeliveryStatus.SENT else None, o.delivery_id)
+            for o in outcomes
+        ]  # fmt: skip
+        sql = "UPDATE deliveries SET status = ?, message_id = ?, error = ?, retry_at = ?, sent_at = ? WHERE id = ?"
+        return [(sql, rows, True)]
+
+    async def _run(self, steps: list[Step]) -> list[list[Any]]:
+        results = []
+        for sql, params, many in steps:
+            result = await self.connection.exec_driver_sql(sql, params)
+            results.append(list(result.all()) if result.returns_rows and not many else [])
+        return results
+
     async def mark_sending(self, ids: Sequence[int], token: str) -> set[int]:
-        marked: set[int] = set()
-        for chunk in _chunks(ids):
-            result = await self.connection.exec_driver_sql(
-                f"UPDATE deliveries SET status = 'sending' WHERE id IN ({_marks(len(chunk))}) AND claimed_by = ?"
-                " AND status IN ('claimed', 'sending') RETURNING id",
-                (*chunk, token),
-            )
-            marked.update(row[0] for row in result.all())
-        return marked
+        return {row[0] for rows in await self._run(self._mark_steps(ids, token)) for row in rows}
 
     async def give_back(self, ids: Sequence[int], token: str, now: datetime) -> None:
-        for chunk in _chunks(ids):
-            await self.connection.exec_driver_sql(
-                "UPDATE deliveries SET status = 'claimed', claimed_by = NULL, lease_until = ?"
-                f" WHERE id IN ({_marks(len(chunk))}) AND claimed_by = ? AND status IN ('claimed', 'sending')",
-                (self.instant(now), *chunk, token),
-            )
+        await self._run(self._give_back_steps(ids, token, now))
+
+    async def record(
+        self, token: str, sending: Sequence[int], outcomes: Sequence[SendOutcome], give_back: Sequence[int],
+        now: datetime,
+    ) -> set[int]:  # fmt: skip
+        marks = self._mark_steps(sending, token)
+        steps = self._settle_steps(outcomes, now) + self._give_back_steps(give_back, token, now) + marks
+        if not steps:
+            return set()
+        driver = (await self.connection.get_raw_connection()).driver_connection
+        assert isinstance(driver, OneTripConnection)
+        results = await driver.transaction(steps)
+        return {row[0] for rows in results[len(results) - len(marks):] for row in rows}
 
     async def extend(self, lease: Lease) -> None:
         await self.connection.exec_driver_sql(
@@ -168,17 +211,7 @@ class SqliteDeliverySql(DeliverySql):
         )
 
     async def settle(self, outcomes: Sequence[SendOutcome], now: datetime) -> None:
-        if not outcomes:
-            return
-        sent_at = self.instant(now)
-        await self.connection.exec_driver_sql(
-            "UPDATE deliveries SET status = ?, message_id = ?, error = ?, retry_at = ?, sent_at = ? WHERE id = ?",
-            [
-                (o.status.value, o.message_id, o.error and o.error[:300], self.instant(o.retry_at),
-                 sent_at if o.status is DeliveryStatus.SENT else None, o.delivery_id)
-                for o in outcomes
-            ],
-        )  # fmt: skip
+        await self._run(self._settle_steps(outcomes, now))
 
 
 class PostgresDeliverySql(DeliverySql):
@@ -258,20 +291,47 @@ class PostgresDeliverySql(DeliverySql):
         )
 
     async def settle(self, outcomes: Sequence[SendOutcome], now: datetime) -> None:
-        if not outcomes:
-            return
-        await self.connection.exec_driver_sql(
-            "UPDATE deliveries AS d SET status = v.status, message_id = v.message_id, error = v.error,"
-            " retry_at = v.retry_at, sent_at = CASE WHEN v.status = 'sent' THEN %(now)s::timestamptz END"
-            " FROM unnest(%(id)s::integer[], %(status)s::text[], %(message)s::text[], %(error)s::text[],"
-            " %(retry)s::timestamptz[]) AS v(id, status, message_id, error, retry_at)"
-            " WHERE d.id = v.id AND d.id = ANY(%(id)s::integer[])",
-            {
-                "now": now,
-                "id": [o.delivery_id for o in outcomes],
-                "status": [o.status.value for o in outcomes],
-                "message": [o.message_id for o in outcomes],
-                "error": [o.error and o.error[:300] for o in outcomes],
-                "retry": [o.retry_at for o in outcomes],
-            },
+        if outcomes:
+            await self.connection.exec_driver_sql(f"{_SETTLE} SELECT 1", _settle_params(outcomes, now))
+
+    async def record(
+        self, token: str, sending: Sequence[int], outcomes: Sequence[SendOutcome], give_back: Sequence[int],
+        now: datetime,
+    ) -> set[int]:  # fmt: skip
+        if {o.delivery_id for o in outcomes} & set(give_back) or set(give_back) & set(sending):
+            # One statement may not change a row twice; a journal commit never asks it, but stay correct.
+            async with self.connection.begin():
+                await self.settle(outcomes, now)
+                await self.give_back(give_back, token, now)
+                return await self.mark_sending(sending, token)
+        # One statement, so one round trip and atomic without a transaction around it (the connection autocommits).
+        result = await self.connection.exec_driver_sql(
+            f"{_SETTLE}, given AS (UPDATE deliveries SET status = 'claimed', claimed_by = NULL,"
+            " lease_until = %(now)s::timestamptz WHERE id = ANY(%(give)s::integer[]) AND claimed_by = %(token)s"
+            " AND status IN ('claimed', 'sending') RETURNING id)"
+            " UPDATE deliveries SET status = 'sending' WHERE id = ANY(%(mark)s::integer[]) AND claimed_by = %(token)s"
+            " AND status IN ('claimed', 'sending') RETURNING id",
+            {**_settle_params(outcomes, now), "give": list(give_back), "mark": list(sending), "token": token},
         )
+        return {row[0] for row in result.all()}
+
+
+# How sends ended, as a data-modifying WITH: `record` adds its hand-backs and marks to the same statement.
+_SETTLE = (
+    "WITH settled AS (UPDATE deliveries AS d SET status = v.status, message_id = v.message_id, error = v.error,"
+    " retry_at = v.retry_at, sent_at = CASE WHEN v.status = 'sent' THEN %(now)s::timestamptz END"
+    " FROM unnest(%(id)s::integer[], %(status)s::text[], %(message)s::text[], %(error)s::text[],"
+    " %(retry)s::timestamptz[]) AS v(id, status, message_id, error, retry_at)"
+    " WHERE d.id = v.id AND d.id = ANY(%(id)s::integer[]) RETURNING d.id)"
+)
+
+
+def _settle_params(outcomes: Sequence[SendOutcome], now: datetime) -> dict[str, Any]:
+    return {
+        "now": now,
+        "id": [o.delivery_id for o in outcomes],
+        "status": [o.status.value for o in outcomes],
+        "message": [o.message_id for o in outcomes],
+        "error": [o.error and o.error[:300] for o in outcomes],
+        "retry": [o.retry_at for o in outcomes],
+    }

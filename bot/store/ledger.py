@@ -79,6 +79,35 @@ class SqlLedger:
             await session.commit()
         return claims
 
+    async def take_over(self, ids: Sequence[int], handed_to: str, lease: Lease, now: datetime) -> list[Claim]:
+        if not ids:
+            return []
+        async with self._sessions() as session:
+            await session.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id.in_(ids), DeliveryRow.status == _SENDING, DeliveryRow.lease_until <= now)
+                .values(status=DeliveryStatus.UNKNOWN.value, error="the sending process stopped mid-send")
+            )
+            ours = (
+                select(DeliveryRow, SubscriptionRow)
+                .join(SubscriptionRow, DeliveryRow.subscription_id == SubscriptionRow.id)
+                .where(
+                    DeliveryRow.id.in_(ids),
+                    DeliveryRow.status == _CLAIMED,
+                    or_(DeliveryRow.claimed_by == handed_to, DeliveryRow.lease_until <= now),
+                    SubscriptionRow.active.is_(True),
+                )
+                .order_by(DeliveryRow.id)
+                .with_for_update(skip_locked=True, of=DeliveryRow)
+            )
+            taken: list[tuple[Delivery, Subscription]] = []
+            for delivery, sub in (await session.execute(ours)).all():
+                delivery.claimed_by = lease.token
+                delivery.lease_until = lease.until
+                taken.append((mapping.delivery(delivery), mapping.subscription(sub)))
+            await session.commit()
+        return _paired(taken)
+
     async def record(
         self,
         token: str,
@@ -87,11 +116,10 @@ class SqlLedger:
         give_back: Sequence[int],
         now: datetime,
     ) -> set[int]:
-        async with self.engine.begin() as connection:
-            statements = for_connection(connection)
-            await statements.settle(outcomes, now)
-            await statements.give_back(give_back, token, now)
-            return await statements.mark_sending(sending, token)
+        async with self.engine.connect() as connection:
+            if connection.dialect.name != "sqlite":  # SQLite's own trip makes its transaction
+                connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            return await for_connection(connection).record(token, sending, outcomes, give_back, now)
 
     async def record_reply(self, subscription_id: int, local_date: date, plan_day: int, now: datetime) -> None:
         insert = sqlite_insert if self.engine.dialect.name == "sqlite" else postgresql_insert
@@ -122,3 +150,28 @@ class SqlLedger:
             found = [await connection.scalar(query) for query in (retry, lease)]
         later = [instant for instant in found if instant is not None]
         return min(later) if later else None
+
+
+def _paired(taken: list[tuple[Delivery, Subscription]]) -> list[Claim]:
+    """One claim per subscription, in id order: its wrap-up rides with its push, as when the rows were claimed. An
+    announcement is a claim of its own (a chat may have several in one job), as claim_owed made it."""
+    pushes: dict[int, Claim] = {}
+    wrap_ups: dict[int, tuple[Delivery, Subscription]] = {}
+    order: list[int] = []
+    announcements = [Claim(delivery, sub) for delivery, sub in taken if delivery.kind is DeliveryKind.BROADCAST]
+    taken = [(delivery, sub) for delivery, sub in taken if delivery.kind is not DeliveryKind.BROADCAST]
+    for delivery, sub in taken:
+        if delivery.subscription_id not in pushes and delivery.subscription_id not in wrap_ups:
+            order.append(delivery.subscription_id)
+        if delivery.kind is DeliveryKind.PUSH:
+            pushes[delivery.subscription_id] = Claim(delivery, sub)
+        else:
+            wrap_ups[delivery.subscription_id] = (delivery, sub)
+    claims = []
+    for sub_id in order:
+        push, wrap_up = pushes.get(sub_id), wrap_ups.get(sub_id)
+        if push is not None:
+            claims.append(Claim(push.delivery, push.subscription, wrap_up[0] if wrap_up else None))
+        elif wrap_up is not None:
+            claims.append(Claim(*wrap_up))
+    return claims + announcements

@@ -22,6 +22,7 @@ import aiosqlite
 
 Rows = list[Any]
 Outcome = tuple[Rows, Any, int, int | None]  # rows, description, rowcount, lastrowid
+Step = tuple[str, Any, bool]  # sql, parameters, executemany
 
 
 class OneTripCursor:
@@ -85,6 +86,21 @@ def _execute(sql: str, parameters: Any, many: bool, connection: sqlite3.Connecti
         cursor.close()
 
 
+def _transaction(steps: Sequence[Step], connection: sqlite3.Connection) -> list[Rows]:
+    results: list[Rows] = []
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        for sql, parameters, many in steps:
+            cursor = connection.executemany(sql, parameters) if many else connection.execute(sql, parameters)
+            results.append(cursor.fetchall() if cursor.description else [])
+            cursor.close()
+    except BaseException:
+        connection.rollback()
+        raise
+    connection.commit()
+    return results
+
+
 class OneTripConnection(aiosqlite.Connection):
     """aiosqlite's connection, with OneTripCursor cursors and no trip for COMMIT or ROLLBACK outside a
     transaction."""
@@ -105,6 +121,13 @@ class OneTripConnection(aiosqlite.Connection):
     async def rollback(self) -> None:
         if self._open_transaction():
             await super().rollback()
+
+    async def transaction(self, steps: Sequence[Step]) -> list[Rows]:
+        """Run `steps` (sql, parameters, whether parameters is a sequence of rows) as one transaction in one trip to
+        the connection's thread; the rows each step returned, in order. For the few writes the delivery pass makes
+        all the time (the ledger's record of sends), where each trip is a commit's latency added to a send."""
+        outcome: list[Rows] = await self._execute(partial(_transaction, steps), self._conn)  # type: ignore[no-untyped-call]
+        return outcome
 
     def _open_transaction(self) -> bool:
         # sqlite3 reads this flag from the library without touching the connection's thread; a closed

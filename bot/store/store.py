@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.store.engine import without_begin
 from bot.store.ledger import SqlLedger
 from bot.store.repository import SqlUnitOfWork
 from bot.store.tables import SubscriptionRow
+from bot.store.updates import SqlUpdateLog
 
 
 class SqlStore:
@@ -23,10 +24,26 @@ class SqlStore:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._loose_sessions = async_sessionmaker(without_begin(engine), expire_on_commit=False)
         self._ledger = SqlLedger(engine)
+        self._updates = SqlUpdateLog(engine)
 
     @property
     def ledger(self) -> SqlLedger:
         return self._ledger
+
+    @property
+    def updates(self) -> SqlUpdateLog:
+        return self._updates
+
+    async def ping(self) -> None:
+        """One trip to the database (the health check's); raises if it cannot be reached."""
+        async with self._loose_sessions() as session:
+            await session.execute(text("SELECT 1"))
+
+    async def count_active(self) -> int:
+        """Subscriptions that get pushes: active and due at some instant (not paused, stopped or finished)."""
+        query = select(func.count()).where(SubscriptionRow.active, SubscriptionRow.next_due_at.is_not(None))
+        async with self._loose_sessions() as session:
+            return int((await session.execute(query)).scalar_one())
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[SqlUnitOfWork]:

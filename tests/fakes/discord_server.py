@@ -1,6 +1,8 @@
 """Fake Discord (REST + gateway websocket) on 127.0.0.1 that a real discord.py 2.7 client logs in to.
 
-Tests inject slash commands, button presses and autocompletes, then inspect what the bot sent back.
+Tests inject slash commands, button presses and autocompletes, then inspect what the bot sent back. Clients may
+shard: each IDENTIFY with `shard: [id, count]` gets the servers of that shard (guild_id >> 22) % count == id, and
+each event goes to the session of its server's shard (a DM's to shard 0), as on Discord.
 """
 
 # ruff: noqa: ASYNC109 - `timeout=` on each wait is this fake's API and reads better in tests than asyncio.timeout.
@@ -112,6 +114,14 @@ class _Session:
     seq: int = 0
     # Kept so a RESUME can replay what the client missed, as Discord does.
     sent: list[tuple[int, str]] = field(default_factory=list)
+    shard: tuple[int, int] | None = None  # (id, count) when the client shards
+
+    def owns(self, guild_id: int | None) -> bool:
+        """Whether this session's shard gets the events of that server (None: a DM's, which shard 0 gets)."""
+        if self.shard is None:
+            return True
+        shard_id, count = self.shard
+        return shard_id == (0 if guild_id is None else (guild_id >> 22) % count)
 
 
 _Handler = Callable[[_Call], tuple[int, Any]]
@@ -157,6 +167,7 @@ class FakeDiscord:
         bot_name: str = "StudyBot",
         token: str | None = None,
         heartbeat_interval_ms: int = 41250,
+        shards: int = 1,
     ) -> None:
         self.application_id = application_id
         self.bot = p.user(bot_user_id, bot_name, bot=True)
@@ -182,6 +193,9 @@ class FakeDiscord:
         self._faults: list[_Fault] = []
         self._sessions: dict[str, _Session] = {}
         self._current: _Session | None = None
+        # GET /gateway/bot's recommendation; a client identifying with fewer shards is refused (4011), as Discord
+        # refuses a bot in too many servers for its shard count.
+        self.shards = shards
         self._sockets: set[web.WebSocketResponse] = set()
         self._waiters: list[asyncio.Future[None]] = []
         self._runner: web.AppRunner | None = None
@@ -403,6 +417,24 @@ class FakeDiscord:
         current = self._current
         return current if current is not None and current.ws is not None and not current.ws.closed else None
 
+    def _live_sessions(self) -> list[_Session]:
+        return [s for s in self._sessions.values() if s.ws is not None and not s.ws.closed]
+
+    def _session_for(self, guild_id: int | None) -> _Session | None:
+        """The connected session that gets this server's events: the one client, or the owner of its shard."""
+        sharded = [s for s in self._live_sessions() if s.shard is not None]
+        if not sharded:
+            return self._live_session()
+        return next((s for s in sharded if s.owns(guild_id)), None)
+
+    @property
+    def connected_shards(self) -> set[int]:
+        return {s.shard[0] for s in self._live_sessions() if s.shard is not None}
+
+    async def wait_for_shards(self, shard_ids: set[int], timeout: float = 5.0) -> None:
+        """Until clients hold exactly these shards, each session open."""
+        await self._wait(lambda: True if self.connected_shards == shard_ids else None, timeout, f"shards {shard_ids}")
+
     async def _send(self, session: _Session, event: str, data: Any) -> None:
         session.seq += 1
         frame = json.dumps({"op": 0, "t": event, "s": session.seq, "d": data})
@@ -412,8 +444,11 @@ class FakeDiscord:
                 await session.ws.send_str(frame)
 
     async def dispatch(self, event: str, data: Any, timeout: float = 5.0) -> None:
-        """Send a DISPATCH event to the connected client, waiting for one to connect if needed."""
-        session = await self._wait(self._live_session, timeout, f"a connected gateway client for {event}")
+        """Send a DISPATCH event to the connected client (the one holding the event's server's shard), waiting for
+        one to connect if needed."""
+        guild_id = data.get("guild_id") or (data.get("id") if event.startswith("GUILD_") else None)
+        guild = None if guild_id is None else int(guild_id)
+        session = await self._wait(lambda: self._session_for(guild), timeout, f"a connected gateway client for {event}")
         await self._send(session, event, data)
 
     async def disconnect_clients(self, *, code: int = 4000, resumable: bool = True) -> None:
@@ -460,12 +495,25 @@ class FakeDiscord:
         if self.token is not None and data.get("token") != self.token:
             await ws.close(code=4004, message=b"Authentication failed.")
             return None
-        session = _Session(id=uuid.uuid4().hex, token=str(data.get("token")), ws=ws)
-        self._sessions[session.id] = session
-        present = [guild for guild in self.guilds.values() if guild.bot_present]
-        ready = p.ready(self.bot, session.id, self.gateway_url, [g.id for g in present], self.application_id)
+        shard = None
         if "shard" in data:
-            ready["shard"] = data["shard"]
+            shard_id, count = (int(n) for n in data["shard"])
+            if not 0 <= shard_id < count:
+                await ws.close(code=4010, message=b"Invalid shard.")
+                return None
+            if count < self.shards:
+                await ws.close(code=4011, message=b"Sharding required.")
+                return None
+            shard = (shard_id, count)
+        elif self.shards > 1:
+            await ws.close(code=4011, message=b"Sharding required.")
+            return None
+        session = _Session(id=uuid.uuid4().hex, token=str(data.get("token")), ws=ws, shard=shard)
+        self._sessions[session.id] = session
+        present = [guild for guild in self.guilds.values() if guild.bot_present and session.owns(guild.id)]
+        ready = p.ready(self.bot, session.id, self.gateway_url, [g.id for g in present], self.application_id)
+        if shard is not None:
+            ready["shard"] = list(shard)
         await self._send(session, "READY", ready)
         for guild in present:
             await self._send(session, "GUILD_CREATE", guild.gateway_payload())
@@ -594,7 +642,7 @@ class FakeDiscord:
 
     def _gateway_bot(self, call: _Call) -> tuple[int, Any]:
         limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-        return 200, {"url": self.gateway_url, "shards": 1, "session_start_limit": limit}
+        return 200, {"url": self.gateway_url, "shards": self.shards, "session_start_limit": limit}
 
     def _open_dm(self, call: _Call) -> tuple[int, Any]:
         return 200, self.channels[self.dm_channel_id(int(call.body["recipient_id"]))]

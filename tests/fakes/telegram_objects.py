@@ -306,31 +306,36 @@ def take_fault(faults: list[Fault], params: Params) -> ApiError | None:
 
 
 class RateLimits:
-    """Telegram's flood limits on send* methods as sliding windows (O(1) amortised per call)."""
+    """One bot's flood limits on send* methods as sliding windows (O(1) amortised per call): `global_rate` a second
+    for ordinary messages, `paid_rate` a second for paid broadcasts (`allow_paid_broadcast`, which Telegram lets
+    through beyond the ordinary limit, up to 1,000 a second), and `group_rate_per_min` to each group."""
 
-    def __init__(self, global_rate: float | None, group_rate_per_min: int | None) -> None:
+    def __init__(self, global_rate: float | None, group_rate_per_min: int | None, paid_rate: float | None) -> None:
         self.global_rate = global_rate
         self.group_rate_per_min = group_rate_per_min
+        self.paid_rate = paid_rate
         self._global: deque[float] = deque()
+        self._paid: deque[float] = deque()
         self._groups: dict[int, deque[float]] = {}
 
-    def check(self, method: str, chat_id: Any) -> int | None:
+    def check(self, method: str, chat_id: Any, *, paid: bool = False) -> int | None:
         """Admit the call and return None, or return the retry_after (s) of a 429."""
         if not method.startswith("send") or method == "sendChatAction":
             return None
         now = time.monotonic()
         windows: list[deque[float]] = []
-        if self.global_rate is not None:
-            windows.append(self._global)
-            if (wait := _wait(self._global, now, 1.0, self.global_rate)) is not None:
+        window, rate = (self._paid, self.paid_rate) if paid else (self._global, self.global_rate)
+        if rate is not None:
+            windows.append(window)
+            if (wait := _wait(window, now, 1.0, rate)) is not None:
                 return wait
         if self.group_rate_per_min is not None and isinstance(chat_id, int) and chat_id < 0:
             group = self._groups.setdefault(chat_id, deque())
             windows.append(group)
             if (wait := _wait(group, now, 60.0, self.group_rate_per_min)) is not None:
                 return wait
-        for window in windows:
-            window.append(now)
+        for admitted in windows:
+            admitted.append(now)
         return None
 
 

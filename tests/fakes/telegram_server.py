@@ -1,6 +1,7 @@
 """A fake Telegram Bot API server over HTTP that the real python-telegram-bot client talks to in tests.
 
-It records calls and sent messages, feeds injected updates to long polling, and injects faults.
+It records calls and sent messages, feeds injected updates to long polling or (once the bot set a webhook and the
+test routed it, `route_webhook`) POSTs them to the bot's webhook as Telegram does, and injects faults.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import contextlib
 import itertools
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -20,10 +21,13 @@ from aiohttp import web
 from . import telegram_html as rules
 from . import telegram_objects as tgo
 from .telegram_objects import ApiError, Call, Params, UploadedFile
+from .telegram_webhook import Delivery, Webhook, webhook_from
 
 __all__ = ["ApiError", "Call", "FakeTelegram", "UploadedFile"]
 
 Handler = Callable[[Params], Any]
+# Telegram lets a bot send up to 1,000 paid broadcasts a second, beyond its ordinary limit of about 30.
+PAID_BROADCASTS_PER_SECOND = 1000.0
 
 
 @dataclass(slots=True)
@@ -44,6 +48,8 @@ class FakeTelegram:
         bot_first_name: str = "StudyBot",
         global_rate: float | None = None,
         group_rate_per_min: int | None = None,
+        paid_rate: float | None = PAID_BROADCASTS_PER_SECOND,
+        other_bots: Sequence[str] = (),
         record_messages: bool = True,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -67,7 +73,11 @@ class FakeTelegram:
         # test injected a fault: an adapter test that ends with one here sent something Telegram would refuse.
         self.malformed: list[Call] = []
         self._allowed_updates: frozenset[str] | None = None  # getUpdates' allowed_updates, kept between calls
-        self._rates = tgo.RateLimits(global_rate, group_rate_per_min)
+        self.paid_messages = 0  # sent as paid broadcasts (each would cost the bot 0.1 Telegram Stars)
+        # Telegram's limits are per bot: each token has its own windows. Other bots share this server's chats.
+        self._rates = {
+            bot: tgo.RateLimits(global_rate, group_rate_per_min, paid_rate) for bot in (token, *other_bots)
+        }
         self._by_method: dict[str, list[Call]] = {}
         self._call_index = 0
         self._claimed: set[int] = set()
@@ -86,14 +96,22 @@ class FakeTelegram:
         self._next_update_id = 1
         self._update_event = asyncio.Event()
         self._closing = False
+        self.webhook: Webhook | None = None
+        # Where webhook requests go (the bot's web server, as a TLS proxy in front of it would forward them).
+        self._webhook_target: str | None = None
+        self._webhook_concurrency = 1
+        self._delivery: Delivery | None = None
+        self._webhook_wake = asyncio.Event()
+        self.webhook_posts: list[tuple[int, int]] = []  # every webhook POST: (update_id, HTTP status; 0: no answer)
+        self._stopping: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
         handlers: dict[str, Handler] = {
             "getMe": lambda p: {**self.bot_user, "can_join_groups": True,
                                 "can_read_all_group_messages": False,
                                 "supports_inline_queries": False},
-            "deleteWebhook": lambda p: True,
-            "getWebhookInfo": lambda p: {"url": "", "has_custom_certificate": False,
-                                         "pending_update_count": len(self._updates)},
+            "setWebhook": self._set_webhook,
+            "deleteWebhook": self._delete_webhook,
+            "getWebhookInfo": self._webhook_info,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": lambda p: self._commands.get(tgo.commands_key(p), []),
             "deleteMyCommands": self._delete_my_commands,
@@ -130,6 +148,8 @@ class FakeTelegram:
     ) -> None:
         self._closing = True
         self._update_event.set()  # release long polls so shutdown does not wait for them
+        await self._stop_delivery()
+        await asyncio.gather(*self._stopping)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -209,6 +229,7 @@ class FakeTelegram:
         self._updates.append(update)
         self._update_event.set()
         self._update_event = asyncio.Event()
+        self._webhook_wake.set()
         self._notify_activity()
         return update
 
@@ -292,6 +313,86 @@ class FakeTelegram:
         """Callback queries no answerCallbackQuery has answered: each one a user watching a spinner."""
         return set(self._callback_ids)
 
+    # ----- webhooks -----
+
+    async def route_webhook(self, target: str, *, concurrency: int = 1) -> None:
+        """Deliver the webhook's updates to `target` (the bot's web server root; the webhook URL's path is added):
+        now if a webhook is set, else from the moment one is. `concurrency` POSTs at once (Telegram makes up to the
+        webhook's max_connections)."""
+        self._webhook_target, self._webhook_concurrency = target, concurrency
+        self._start_delivery()
+
+    async def post_webhook(self, update: Params, target: str) -> int:
+        """POST one update to a bot's web server at `target` once, as Telegram would (the webhook's path and secret);
+        its HTTP status, or 0 if nobody answered."""
+        assert self.webhook is not None, "no webhook is set"
+        delivery = Delivery(self.webhook, target, lambda _: None, lambda _: None, asyncio.Event())
+        delivery.start()
+        try:
+            return await delivery.post(update)
+        finally:
+            self.webhook_posts += delivery.posts
+            await delivery.stop()
+
+    def _set_webhook(self, params: Params) -> bool:
+        hook = webhook_from(params)
+        if hook is None:
+            return self._delete_webhook(params)
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        if "allowed_updates" in params:
+            kinds = params["allowed_updates"]
+            self._allowed_updates = frozenset(kinds) if kinds else None
+        self.webhook = hook
+        self._start_delivery()
+        return True
+
+    def _delete_webhook(self, params: Params) -> bool:
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        self.webhook = None
+        self._start_delivery()
+        return True
+
+    def _webhook_info(self, params: Params) -> Params:
+        info: Params = {"url": "", "has_custom_certificate": False, "pending_update_count": len(self._updates)}
+        if self.webhook is not None:
+            info.update(url=self.webhook.url, max_connections=self.webhook.max_connections)
+            if self._allowed_updates is not None:
+                info["allowed_updates"] = sorted(self._allowed_updates)
+        return info
+
+    def _start_delivery(self) -> None:
+        """(Re)start delivering to the routed target under the current webhook; stop if there is none."""
+        old, self._delivery = self._delivery, None
+        if old is not None:
+            self._stopping.add(task := asyncio.get_running_loop().create_task(old.stop()))
+            task.add_done_callback(self._stopping.discard)
+        if self.webhook is None or self._webhook_target is None or self._closing:
+            return
+        self._delivery = Delivery(
+            self.webhook, self._webhook_target, self._next_for_webhook, self._delivered, self._webhook_wake,
+            concurrency=self._webhook_concurrency, posts=self.webhook_posts,
+        )  # fmt: skip
+        self._delivery.start()
+        self._webhook_wake.set()
+
+    async def _stop_delivery(self) -> None:
+        if self._delivery is not None:
+            await self._delivery.stop()
+            self._delivery = None
+
+    def _next_for_webhook(self, in_flight: set[int]) -> Params | None:
+        self._drop_unwanted()
+        return next((u for u in self._updates if u["update_id"] not in in_flight), None)
+
+    def _delivered(self, update_id: int) -> None:
+        if self._updates and self._updates[0]["update_id"] == update_id:
+            self._updates.popleft()
+        else:
+            self._updates = deque(u for u in self._updates if u["update_id"] != update_id)
+        self._notify_activity()
+
     # ----- waiting -----
 
     async def wait_for_call(
@@ -356,21 +457,33 @@ class FakeTelegram:
         if stalls := self._stalls.get(method):
             await asyncio.sleep(stalls.pop(0))
         try:
-            if request.match_info["token"] != self.token:
+            token = request.match_info["token"]
+            rates = self._rates.get(token)
+            if rates is None:
                 raise ApiError(401, "Unauthorized")
             if (faults := self._faults.get(method)) and (error := tgo.take_fault(faults, params)):
                 raise error
-            if (retry_after := self._rates.check(method, params.get("chat_id"))) is not None:
+            paid = params.get("allow_paid_broadcast") is True
+            if (retry_after := rates.check(method, params.get("chat_id"), paid=paid)) is not None:
                 self.rejected_429 += 1
                 raise ApiError(429, f"Too Many Requests: retry after {retry_after}",
                                {"retry_after": retry_after})  # fmt: skip
+            if method == "getMe" and token != self.token:
+                me = {**self.bot_user, "id": int(token.split(":", 1)[0])}
+                self._record(method, params)
+                return web.json_response({"ok": True, "result": me})
             if method == "getUpdates":
+                if self.webhook is not None:
+                    raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
+                                        "use deleteWebhook to delete the webhook first")  # fmt: skip
                 self._record(method, params)
                 return web.json_response({"ok": True, "result": await self._get_updates(params)})
             result = handler(params) if handler is not None else True
         except ApiError as error:
             self._record(method, params, error.status, error.description)
             return web.json_response(error.body(), status=error.status)
+        if paid and method.startswith("send"):
+            self.paid_messages += 1
         self._record(method, params)
         return web.json_response({"ok": True, "result": result})
 

@@ -38,7 +38,8 @@ from telegram.ext import (
     ContextTypes,
 )
 
-from .telegram_server import FakeTelegram, UploadedFile
+from .telegram_objects import RateLimits
+from .telegram_server import PAID_BROADCASTS_PER_SECOND, FakeTelegram, UploadedFile
 
 pytestmark = pytest.mark.asyncio
 
@@ -218,6 +219,39 @@ async def test_global_rate_answers_429_beyond_it() -> None:
     assert sum(isinstance(r, Message) for r in results) == 5
     assert sum(isinstance(r, RetryAfter) for r in results) == 3
     assert tg.rejected_429 == 3
+
+
+async def test_each_bot_token_has_its_own_rate() -> None:
+    other = "654321:OTHER-token"
+    async with FakeTelegram(global_rate=5, other_bots=[other]) as tg, make_bot(tg) as bot, make_bot(tg, other) as two:
+        assert (await two.get_me()).id == 654321
+        both = [bot.send_message(i, "x") for i in range(1, 6)] + [two.send_message(i, "x") for i in range(1, 6)]
+        assert all(isinstance(r, Message) for r in await asyncio.gather(*both))  # 10 in a second: 5 per bot
+        with pytest.raises(RetryAfter):
+            await two.send_message(7, "x")
+        with pytest.raises(InvalidToken):
+            await make_bot(tg, "777:unknown-token").get_me()
+    assert tg.rejected_429 == 1
+
+
+async def test_paid_broadcasts_pass_the_ordinary_limit_up_to_their_own() -> None:
+    async with FakeTelegram(global_rate=5, paid_rate=20) as tg, make_bot(tg) as bot:
+        paid = [bot.send_message(i, "x", allow_paid_broadcast=True) for i in range(1, 21)]
+        assert all(isinstance(r, Message) for r in await asyncio.gather(*paid))
+        with pytest.raises(RetryAfter):
+            await bot.send_message(21, "x", allow_paid_broadcast=True)
+        ordinary = await asyncio.gather(*(bot.send_message(i, "x") for i in range(1, 7)), return_exceptions=True)
+    assert sum(isinstance(r, Message) for r in ordinary) == 5  # paid ones do not use up the ordinary limit
+    assert tg.paid_messages == 20 and tg.rejected_429 == 2
+    assert [c.params.get("allow_paid_broadcast") for c in tg.calls_of("sendMessage")[:2]] == [True, True]
+
+
+async def test_paid_broadcasts_are_capped_at_1000_a_second_by_default() -> None:
+    # The rule itself: no client on this machine sends 1,001 messages inside one second.
+    limits = RateLimits(30, None, PAID_BROADCASTS_PER_SECOND)
+    answers = [limits.check("sendMessage", chat, paid=True) for chat in range(1, 1002)]
+    assert answers[:1000] == [None] * 1000 and answers[1000] == 1
+    assert [limits.check("sendMessage", 1) for _ in range(31)][-2:] == [None, 1]
 
 
 async def test_group_rate_per_minute_spares_private_chats() -> None:

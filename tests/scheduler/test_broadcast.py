@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from bot.bootstrap import App
 from bot.core.clock import ManualClock
 from bot.core.model import ChatKind
+from bot.core.ports import Lease
 from bot.core.replies import TextReply
 from bot.store.announcements import Audience, SqlAnnouncements
 from bot.store.tables import DeliveryRow
@@ -113,3 +114,20 @@ async def test_a_failed_send_is_retried_by_a_later_pass_and_counted_until_then(a
     async with app.store.engine.connect() as connection:
         rows = await connection.scalar(select(func.count()).where(DeliveryRow.ref == made.id))
     assert rows == 1
+
+
+async def test_a_fleet_send_job_takes_each_announcement_over_on_its_own(app: App, clock: ManualClock) -> None:
+    await subscribers(app)
+    store = SqlAnnouncements(app.store.engine)
+    audience = Audience("test", ChatKind.PRIVATE)
+    made = [await store.create(text, audience, clock.now()) for text in ("One", "Two")]
+    now = clock.now() + timedelta(seconds=1)
+    ledger = app.store.ledger
+    # The fleet's planner claims them as owed under a ticket; a send job takes the ticket's claims over.
+    claimed = await ledger.claim_owed(now, 500, {"test"}, Lease("ticket", now + timedelta(seconds=30)))
+    ids = [claim.delivery.id for claim in claimed]
+    taken = await ledger.take_over(ids, "ticket", Lease("job", now + timedelta(seconds=30)), now)
+    assert sorted((c.subscription.address.chat_id, c.delivery.ref) for c in taken) == sorted(
+        (chat, a.id) for chat in ("1", "2") for a in made
+    )
+    assert all(c.wrap_up is None for c in taken)

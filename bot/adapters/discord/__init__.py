@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 
-from bot.adapters.discord.client import StudyClient
+from bot.adapters.discord.client import ShardedStudyClient, StudyClient
 from bot.adapters.discord.gateway import PLATFORM, REQUESTS_PER_SECOND, DiscordGateway
 from bot.adapters.discord.inbound import DiscordInbound
 from bot.adapters.discord.outbound import DiscordOutbound, log_in
@@ -32,13 +33,25 @@ class DiscordAdapter:
         guild_ready_timeout: float = 2.0,
         ready_timeout: float = 30.0,
         identify_delay: float | None = None,
+        shards: tuple[Sequence[int], int] | None = None,
     ) -> None:
         self.token = token
         self.endpoints = Endpoints(api_url, gateway_url)
         self.ready_timeout = ready_timeout
         self.inbound = DiscordInbound(commands)
-        self.client = StudyClient(self.inbound, guild_ready_timeout=guild_ready_timeout, identify_delay=identify_delay)
-        self.gateway = DiscordGateway(self.client, per_second=per_second)
+        self.client: StudyClient
+        if shards is None:
+            self.client = StudyClient(
+                self.inbound, guild_ready_timeout=guild_ready_timeout, identify_delay=identify_delay
+            )
+        else:
+            # Some of the bot's shards: only their servers' events reach this process (pushes go anywhere).
+            ids, count = shards
+            self.client = ShardedStudyClient(
+                self.inbound, shard_ids=list(ids), shard_count=count, guild_ready_timeout=guild_ready_timeout,
+                identify_delay=identify_delay,
+            )  # fmt: skip
+        self.gateway = DiscordGateway(self.client, per_second=per_second, meter=commands.meter)
         self._connection: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -58,7 +71,10 @@ class DiscordAdapter:
         except BaseException:
             await self.stop()
             raise
-        log.info("Discord: connected as %s", self.client.user)
+        client, shards = self.client, ""
+        if isinstance(client, ShardedStudyClient):
+            shards = f" (shards {client.shard_ids} of {client.shard_count})"
+        log.info("Discord: connected as %s%s", client.user, shards)
 
     async def stop(self) -> None:
         await self.client.close()

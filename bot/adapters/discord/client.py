@@ -13,7 +13,7 @@ from discord.app_commands import AppCommandContext, AppInstallationType
 
 from bot.adapters.discord.format import ActionButton
 from bot.adapters.discord.inbound import DiscordInbound
-from bot.adapters.discord.outbound import MAX_RATE_LIMIT_WAIT
+from bot.adapters.discord.outbound import MAX_RATE_LIMIT_WAIT, rate_limit_trace
 from bot.adapters.discord.patches import quiet_voice
 from bot.adapters.discord.slash import CatalogTranslator, install
 from bot.core.i18n import language_from_hint, messages
@@ -39,10 +39,15 @@ class StudyClient(discord.Client):
         *,
         guild_ready_timeout: float = 2.0,
         identify_delay: float | None = None,
+        **options: Any,
     ) -> None:
         quiet_voice()
         super().__init__(
-            intents=intents(), guild_ready_timeout=guild_ready_timeout, max_ratelimit_timeout=MAX_RATE_LIMIT_WAIT
+            intents=intents(),
+            guild_ready_timeout=guild_ready_timeout,
+            max_ratelimit_timeout=MAX_RATE_LIMIT_WAIT,
+            http_trace=rate_limit_trace(inbound.commands.meter),
+            **options,
         )
         self.inbound = inbound
         self.identify_delay = identify_delay
@@ -105,3 +110,25 @@ class StudyClient(discord.Client):
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         log.exception("error in Discord event %s", event_method)
+
+
+class ShardedStudyClient(StudyClient, discord.AutoShardedClient):
+    """The same client over some of the bot's shards (`shard_ids` of `shard_count`): one gateway connection per shard,
+    each bringing the events and interactions of its servers (a DM's come to shard 0)."""
+
+    def __init__(
+        self,
+        inbound: DiscordInbound,
+        *,
+        shard_ids: list[int],
+        shard_count: int,
+        guild_ready_timeout: float = 2.0,
+        identify_delay: float | None = None,
+    ) -> None:
+        super().__init__(
+            inbound,
+            guild_ready_timeout=guild_ready_timeout,
+            identify_delay=identify_delay,
+            shard_ids=shard_ids,
+            shard_count=shard_count,
+        )

@@ -14,6 +14,7 @@ import discord
 from aiolimiter import AsyncLimiter
 
 from bot.adapters.discord.format import outgoing
+from bot.core.metering import NO_METER, Meter
 from bot.core.ports import (
     MISSING_PERMISSIONS,
     SLOW_MODE,
@@ -52,14 +53,22 @@ class MessageGone(Exception):
 
 
 class DiscordGateway:
-    """Implements the core's ChatGateway port over a discord.py client (REST only; no gateway cache needed)."""
+    """Implements the core's ChatGateway port over a discord.py client over REST: it sends to any channel or DM,
+    whichever shard (or none) this process holds. Its one use of the gateway's cache (`_lacks_permissions`) is
+    optional: where the cache lacks the channel, Discord's answer alone decides."""
 
     platform = PLATFORM
 
     def __init__(
-        self, client: discord.Client, *, per_second: float | None = REQUESTS_PER_SECOND, remember: int = 10_000
+        self,
+        client: discord.Client,
+        *,
+        per_second: float | None = REQUESTS_PER_SECOND,
+        remember: int = 10_000,
+        meter: Meter = NO_METER,
     ) -> None:
         self.client = client
+        self.meter = meter
         # Evenly spaced rather than bursty, like Telegram's pacing: a fan-out of thousands of pushes never
         # meets the global limit, and discord.py still handles any per-route 429 itself.
         self.limiter = AsyncLimiter(1, 1 / per_second) if per_second else None
@@ -106,8 +115,15 @@ class DiscordGateway:
         return perms.administrator or perms.manage_guild or perms.manage_channels
 
     async def _pace(self) -> None:
-        if self.limiter is not None:
+        if self.limiter is None:
+            return
+        if self.limiter.has_capacity():
             await self.limiter.acquire()
+            return
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await self.limiter.acquire()
+        self.meter.rate_limit_wait(PLATFORM, loop.time() - started)
 
     async def _channel(self, chat_id: str) -> Messageable:
         target = chat_id.removeprefix(DM_PREFIX)

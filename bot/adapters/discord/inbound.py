@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -92,6 +93,19 @@ class DiscordInbound:
         target: discord.abc.Snowflake | None = None,
     ) -> None:
         """A slash command, its options turned into the text the core parses ("/subscribe 08:30 Asia/Shanghai")."""
+        started = time.perf_counter()
+        try:
+            await self._command(interaction, name, *args, target=target)
+        finally:
+            self.commands.meter.reply(PLATFORM, time.perf_counter() - started)
+
+    async def _command(
+        self,
+        interaction: discord.Interaction,
+        name: str,
+        *args: str | None,
+        target: discord.abc.Snowflake | None = None,
+    ) -> None:
         place, user = place_of(interaction), interaction.user
         text = " ".join([f"/{name}", *(arg.strip() for arg in args if arg and arg.strip())])
         incoming = Incoming(
@@ -111,6 +125,13 @@ class DiscordInbound:
         await self.answer(interaction, replies)
 
     async def on_press(self, interaction: discord.Interaction, action: str) -> None:
+        started = time.perf_counter()
+        try:
+            await self._pressed(interaction, action)
+        finally:
+            self.commands.meter.reply(PLATFORM, time.perf_counter() - started)
+
+    async def _pressed(self, interaction: discord.Interaction, action: str) -> None:
         place, user = place_of(interaction), interaction.user
         press = Press(
             place.address, place.kind, str(user.id), user.display_name, interaction.locale.value,

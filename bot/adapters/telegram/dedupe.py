@@ -1,8 +1,9 @@
 """Each Telegram update is handled once: Telegram may deliver an update_id again (a webhook retried after a slow
 answer, a poller that restarted before confirming its offset), and handling it twice answers twice.
 
-An in-memory record of recent ids for now; replicas sharing a webhook need it in the database, behind the same
-`first` call.
+An in-memory record of recent ids serves long polling (one poller per bot: Telegram refuses a second); replicas
+sharing a webhook record ids in the database instead (bot.core.updates.HandledUpdates, the same `first` call),
+before the update is queued (bot.adapters.telegram.webhook).
 """
 
 from __future__ import annotations

@@ -58,9 +58,19 @@ class TelegramGateway:
 
     platform = PLATFORM
 
-    def __init__(self, bot: Bot, *, pacer: ChatPacer | None = None, attempts: int = 4, backoff: float = 0.5) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        pacer: ChatPacer | None = None,
+        attempts: int = 4,
+        backoff: float = 0.5,
+        paid_broadcast: bool = False,
+    ) -> None:
         self.bot = bot
         self.pacer = pacer
+        # Every message goes as a paid broadcast (`allow_paid_broadcast`): the bot's budget is above the free limit.
+        self.paid = True if paid_broadcast else None
         self.attempts = attempts
         self.backoff = backoff
         # chat -> user -> (is admin, valid until): admin lists change rarely, and commands come in bursts. A chat's
@@ -145,14 +155,21 @@ class TelegramGateway:
         # The bot's WireLimiter awaits `on_wire` after every rate-limit wait, just before the request leaves.
         if isinstance(reply, PictureReply):
             caption = clip(reply.caption, CAPTION_LIMIT)
-            return await self.bot.send_photo(chat_id, photo=reply.png, caption=caption, rate_limit_args=on_wire)
+            return await self.bot.send_photo(
+                chat_id, photo=reply.png, caption=caption, allow_paid_broadcast=self.paid, rate_limit_args=on_wire
+            )
         if isinstance(reply, TopicCard):
             text, markup = card_html(reply), keyboard(reply.buttons)
         else:
             assert isinstance(reply, TextReply)
             text, markup = text_html(reply.text), keyboard(reply.buttons)
         return await self.bot.send_message(
-            chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup, rate_limit_args=on_wire
+            chat_id,
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            allow_paid_broadcast=self.paid,
+            rate_limit_args=on_wire,
         )
 
 

@@ -63,11 +63,13 @@ class TelegramInbound:
     def __init__(self, commands: Commands, gateway: TelegramGateway, seen: SeenUpdates | None = None) -> None:
         self.commands = commands
         self.gateway = gateway
-        self.seen = seen or SeenUpdates()
+        # None: updates come already deduplicated (a webhook's, before they are queued).
+        self.seen = seen
 
     def install(self, application: Application) -> None:  # type: ignore[type-arg]
-        # Before every other handler: a repeated update stops here.
-        application.add_handler(TypeHandler(Update, self.once), group=-1)
+        if self.seen is not None:
+            # Before every other handler: a repeated update stops here.
+            application.add_handler(TypeHandler(Update, self.once), group=-1)
         application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self.on_migrate))
         application.add_handler(MessageHandler(filters.TEXT, self.on_message))
         application.add_handler(CallbackQueryHandler(self.on_press))
@@ -76,7 +78,7 @@ class TelegramInbound:
         application.add_error_handler(self.on_error)
 
     async def once(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if not await self.seen.first(update.update_id):
+        if self.seen is not None and not await self.seen.first(update.update_id):
             log.info("update %s came again; already handled", update.update_id)
             raise ApplicationHandlerStop
 

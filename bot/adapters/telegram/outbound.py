@@ -9,14 +9,18 @@ from telegram.ext import ExtBot
 
 from bot.adapters.lifecycle import PlatformUnreachable, TokenRejected
 from bot.adapters.telegram.gateway import TelegramGateway
-from bot.adapters.telegram.pacing import ChatPacer, WireLimiter
+from bot.adapters.telegram.pacing import FREE_PER_SECOND, OVERALL_PER_SECOND, ChatPacer, WireLimiter
 from bot.adapters.telegram.request import AiohttpRequest
+from bot.core.metering import NO_METER, Meter
 
 TOKEN_SETTING = "STUDYBOT_TELEGRAM_TOKEN"
 
 
-def make_bot(token: str, api_url: str, *, rate_limit: bool) -> ExtBot[Any]:
-    """A bot over our aiohttp transport whose every send is paced (when `rate_limit`) and marked on the wire."""
+def make_bot(
+    token: str, api_url: str, *, rate_limit: bool, per_second: float = OVERALL_PER_SECOND, meter: Meter = NO_METER
+) -> ExtBot[Any]:
+    """A bot over our aiohttp transport whose every send is paced (when `rate_limit`, at `per_second`) and marked
+    on the wire."""
     root = api_url.rstrip("/")
     return ExtBot(
         token,
@@ -25,7 +29,7 @@ def make_bot(token: str, api_url: str, *, rate_limit: bool) -> ExtBot[Any]:
         # Long polling holds its own connection, so that a burst of replies never waits behind it.
         request=AiohttpRequest(),
         get_updates_request=AiohttpRequest(1),
-        rate_limiter=WireLimiter(pace=rate_limit),
+        rate_limiter=WireLimiter(pace=rate_limit, per_second=per_second, meter=meter),
     )
 
 
@@ -39,9 +43,20 @@ def start_error(error: TelegramError) -> Exception:
 class TelegramOutbound:
     """Sends through Telegram without receiving anything."""
 
-    def __init__(self, token: str, api_url: str, *, rate_limit: bool = True) -> None:
-        self.bot = make_bot(token, api_url, rate_limit=rate_limit)
-        self.gateway = TelegramGateway(self.bot, pacer=ChatPacer() if rate_limit else None)
+    def __init__(
+        self,
+        token: str,
+        api_url: str,
+        *,
+        rate_limit: bool = True,
+        messages_per_second: float = OVERALL_PER_SECOND,
+        meter: Meter = NO_METER,
+    ) -> None:
+        self.bot = make_bot(token, api_url, rate_limit=rate_limit, per_second=messages_per_second, meter=meter)
+        # Beyond Telegram's ordinary limit, every message must be a paid broadcast or be refused.
+        paid = messages_per_second > FREE_PER_SECOND
+        pacer = ChatPacer(meter=meter) if rate_limit else None
+        self.gateway = TelegramGateway(self.bot, pacer=pacer, paid_broadcast=paid)
 
     async def start(self) -> None:
         try:

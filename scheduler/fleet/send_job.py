@@ -1,0 +1,41 @@
+"""The fleet's send step: a job takes over the claims it carries under a lease of its own run, fenced like the
+single-process pass, and sends them with the pass's crew (`scheduler.crew`).
+
+A run takes over what is still handed to its job's ticket, or whose lease ran out; what a run that died had on the
+wire has become UNKNOWN by then and is never sent again. So a job retried after its worker died sends only what was
+never marked on the wire, and a run that only seemed dead (cut off from the database) can mark nothing more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from scheduler.crew import SendCrew
+from scheduler.fleet.context import FleetContext
+from scheduler.journal import SendJournal, patiently
+from scheduler.leasing import LeaseClock
+
+
+async def send_job(fleet: FleetContext, platform: str, ids: Sequence[int], ticket: str) -> dict[str, int]:
+    """Run one send job; returns what became of its claims (sent, failed, released...)."""
+    policy, ledger = fleet.policy, fleet.store.ledger
+    now = fleet.clock.now()
+    leases = LeaseClock(fleet.clock, now, policy.lease)
+    patience = policy.outage_patience.total_seconds()
+    claims = await patiently(lambda: ledger.take_over(ids, ticket, leases.current(), now), patience)
+    journal = SendJournal(ledger, leases.token, now, patience=policy.outage_patience)
+    sender = fleet.parts.sender(journal, now)
+    crew = SendCrew(sender, journal, policy.concurrency, fleet.stopping)
+    heartbeat = asyncio.create_task(leases.keep(ledger))
+    try:
+        budget = fleet.budgets.get(platform)
+        if budget is not None and claims:
+            # The job before this one may have ended on another worker a moment ago: its last message's pacing slot
+            # is not this worker's to know, so the first message here waits one slot.
+            await asyncio.sleep(budget.gap_seconds)
+        await crew.run(claims)
+    finally:
+        heartbeat.cancel()
+    return {"taken_over": len(claims), **asdict(sender.tally)}

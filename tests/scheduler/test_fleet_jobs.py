@@ -1,0 +1,130 @@
+"""The fleet's jobs in one process, on procrastinate's in-memory queue and the real store (SQLite and PostgreSQL): the
+planner claims as the pass does and defers send jobs carrying the claims' ids, never more than two waiting per token;
+a worker sends each push once, a group's wrap-up riding with its push; a worker stopped mid-job hands its untried
+claims back, and the next worker sends them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from procrastinate.testing import InMemoryConnector
+from sqlalchemy import select
+
+from bot.bootstrap import App
+from bot.core.clock import ManualClock
+from bot.core.model import DeliveryKind
+from bot.core.replies import TopicCard
+from bot.store.tables import DeliveryRow
+from scheduler.fleet.context import Budget, FleetContext
+from scheduler.fleet.names import SEND
+from scheduler.fleet.planner import WAITING_JOBS
+from scheduler.fleet.queue import fleet_app, run_worker
+from scheduler.fleet.timing import FleetTiming
+from scheduler.policy import DeliveryPolicy
+from tests.core.test_groups import group_with_admin
+from tests.support import Chat, RecordingGateway
+
+DAY_8 = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)  # a group's day 8 opens week 2: the week 1 wrap-up rides along
+CHATS = 12
+BATCH = 3  # claims per send job (no pacing budget: one claim batch a job)
+TIMING = FleetTiming(timedelta(seconds=6), interval=1)
+
+
+def fleet(app: App) -> FleetContext:
+    return FleetContext(app.store, app.clock, app.curriculum, app.gateways, DeliveryPolicy(batch=BATCH),
+                        {"test": Budget("studybot-send:test:fingerprint", None)}, TIMING)  # fmt: skip
+
+
+async def subscribers(app: App, clock: ManualClock) -> RecordingGateway:
+    gateway = await group_with_admin(app, "-5", "99")
+    for chat in range(1, CHATS + 1):
+        await Chat(app, chat_id=str(chat), user_id=str(chat)).say("/subscribe 08:00 UTC")
+    gateway.sent.clear()  # the day 1 cards that came with subscribing
+    clock.set(DAY_8)
+    return gateway
+
+
+async def until(condition: Callable[[], bool], gateway: RecordingGateway, queue: InMemoryConnector) -> None:
+    deadline = asyncio.get_running_loop().time() + 20
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            jobs = [(job["id"], job["task_name"], job["status"]) for job in queue.jobs.values()]
+            raise AssertionError(f"sent to {[chat for chat, _ in gateway.sent]}; jobs {jobs}")
+        await asyncio.sleep(0.01)
+
+
+async def test_the_planner_defers_jobs_with_the_claims_and_a_worker_sends_each_push_once(
+    app: App, clock: ManualClock
+) -> None:
+    gateway = await subscribers(app, clock)
+    queue = InMemoryConnector()
+    deferred: set[int] = set()
+    most_waiting = 0
+
+    async def watch() -> None:
+        nonlocal most_waiting
+        while True:
+            sends = [job for job in queue.jobs.values() if job["task_name"] == SEND]
+            deferred.update(job["id"] for job in sends)
+            most_waiting = max(most_waiting, sum(job["status"] == "todo" for job in sends))
+            await asyncio.sleep(0.002)
+
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(watch())
+    worker = asyncio.create_task(run_worker(fleet_app(queue, TIMING), fleet(app), stop, "test"))
+    try:
+        await until(lambda: len(gateway.sent) >= CHATS + 2, gateway, queue)  # a push each; the group's wrap-up
+        stop.set()
+        await worker
+    finally:
+        stop.set()
+        watcher.cancel()
+
+    chats = [chat for chat, reply in gateway.sent if isinstance(reply, TopicCard)]
+    assert sorted(chats) == sorted(["-5", *map(str, range(1, CHATS + 1))])  # each once
+    assert [c for c, reply in gateway.sent if not isinstance(reply, TopicCard)][:1] == ["-5"]  # the wrap-up
+    assert len(deferred) >= (CHATS + 1) // BATCH and most_waiting <= WAITING_JOBS
+    rows = await ledger(app)
+    assert sorted(rows) == sorted([("sent", DeliveryKind.PUSH.value)] * (CHATS + 1) + [("sent", "summary")])
+
+
+async def test_a_worker_stopped_mid_job_hands_back_what_it_never_tried_and_the_next_sends_it(
+    app: App, clock: ManualClock
+) -> None:
+    gateway = await subscribers(app, clock)
+    queue = InMemoryConnector()
+    stop = asyncio.Event()
+
+    async def slow(chat_id: str) -> None:
+        await asyncio.sleep(0.05)
+
+    gateway.waiting = slow
+    worker = asyncio.create_task(run_worker(fleet_app(queue, TIMING), fleet(app), stop, "first"))
+    await until(lambda: len(gateway.sent) >= 2, gateway, queue)
+    stop.set()  # SIGTERM
+    await asyncio.wait_for(worker, 10)
+    first = len(gateway.sent)
+    assert first < CHATS + 2
+
+    gateway.waiting = None
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(fleet_app(queue, TIMING), fleet(app), stop, "second"))
+    try:
+        await until(lambda: len(gateway.sent) >= CHATS + 2, gateway, queue)
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, 10)
+    chats = [chat for chat, reply in gateway.sent if isinstance(reply, TopicCard)]
+    assert sorted(chats) == sorted(["-5", *map(str, range(1, CHATS + 1))])  # nothing lost, nothing twice
+    assert {status for status, _ in await ledger(app)} == {"sent"}
+
+
+async def ledger(app: App) -> list[tuple[str, str]]:
+    """(status, kind) of the ledger rows of DAY_8 (day 1's came with subscribing)."""
+    async with app.store.unit() as uow:
+        rows = await uow.session.execute(
+            select(DeliveryRow.status, DeliveryRow.kind).where(DeliveryRow.local_date == DAY_8.date())
+        )
+        return [(status, kind) for status, kind in rows]
