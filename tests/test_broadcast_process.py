@@ -106,11 +106,6 @@ def received(tg: FakeTelegram) -> Counter[str]:
 
 def within_the_budget(tg: FakeTelegram) -> None:
     """The fake refused nothing for going past 30 a second. Checked last, after everything else has passed."""
-    if tg.rejected_429:
-        # On main, the senders' ledger marks, committed together, can let their requests leave together when commits
-        # are slow (a loaded machine). Branch issue-13-fleet (commit c43f014, Departures in pacing.py) spaces them as
-        # they leave; remove this once it is merged, so that any 429 fails the test.
-        pytest.xfail(f"{tg.rejected_429} × 429: requests left together after a group commit (fixed in issue-13-fleet)")
     assert tg.rejected_429 == 0
 
 
