@@ -74,20 +74,20 @@ class UnitOfWork(Reading, Protocol):
         ...
 
     async def add_completion(self, completion: Completion) -> bool:
-        """Record a completion; False (and nothing written) if that person already did that plan day."""
+        """Record a completion; False (and nothing written) if that person already did that plan day in that run."""
         ...
 
-    async def add_note(self, subscription_id: int, user_id: str, plan_day: int, note: str) -> bool:
-        """Add a note to a completion already recorded (after the ones it has); False if there is no such
-        completion."""
+    async def add_note(self, subscription_id: int, user_id: str, plan_day: int, note: str, round: int = 1) -> bool:
+        """Add a note to a completion already recorded in run `round` of the plan (after the notes it has); False if
+        there is no such completion."""
         ...
 
     async def add_completions(self, completions: Sequence[Completion]) -> list[bool]:
         """Record many completions in one statement; for each, in order, whether it was new (see add_completion)."""
         ...
 
-    async def remove_completion(self, subscription_id: int, user_id: str, plan_day: int) -> bool:
-        """Undo a completion; False if there was none."""
+    async def remove_completion(self, subscription_id: int, user_id: str, plan_day: int, round: int = 1) -> bool:
+        """Undo a completion of run `round` of the plan; False if there was none."""
         ...
 
     async def add_correction(self, correction: Correction) -> None:

@@ -34,15 +34,17 @@ _SUBSCRIPTIONS_AT = select(_SUBS).where(
 # EXISTS rather than a join: with a join SQLite's planner walks every subscription of the platform through
 # the (platform, chat_id) index (3 ms at 10k subscribers, and growing) instead of the person's few
 # completions through ix_completions_user_id (0.04 ms).
-_DAYS_DONE = select(_DONE.c.user_id, _DONE.c.subscription_id, _DONE.c.plan_day, _DONE.c.local_date).where(
+_DAYS_DONE = select(
+    _DONE.c.user_id, _DONE.c.subscription_id, _DONE.c.plan_day, _DONE.c.local_date, _DONE.c.round
+).where(
     _DONE.c.user_id.in_(bindparam("users", expanding=True)),
     select(_SUBS.c.id).where(_SUBS.c.id == _DONE.c.subscription_id, _SUBS.c.platform == bindparam("platform")).exists(),
 )
 _ADD_COMPLETION = {
     # Both dialects spell "insert unless the unique key exists" as ON CONFLICT DO NOTHING.
     name: dialect.insert(_DONE)
-    .on_conflict_do_nothing(index_elements=["subscription_id", "user_id", "plan_day"])
-    .returning(_DONE.c.subscription_id, _DONE.c.user_id, _DONE.c.plan_day)
+    .on_conflict_do_nothing(index_elements=["subscription_id", "user_id", "round", "plan_day"])
+    .returning(_DONE.c.subscription_id, _DONE.c.user_id, _DONE.c.round, _DONE.c.plan_day)
     for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
 }
 
@@ -98,12 +100,12 @@ class SqlUnitOfWork:
         new = {tuple(row) for row in result}
         recorded = []
         for c in completions:
-            key = (c.subscription_id, c.user_id, c.plan_day)
+            key = (c.subscription_id, c.user_id, c.round, c.plan_day)
             recorded.append(key in new)
             new.discard(key)  # the same completion twice in one batch is new once
         return recorded
 
-    async def add_note(self, subscription_id: int, user_id: str, plan_day: int, note: str) -> bool:
+    async def add_note(self, subscription_id: int, user_id: str, plan_day: int, note: str, round: int = 1) -> bool:
         # `+` on a string column is || on both dialects.
         joined = case((CompletionRow.note == "", note), else_=CompletionRow.note + "\n" + note)
         result = await self.session.execute(
@@ -111,6 +113,7 @@ class SqlUnitOfWork:
             .where(
                 CompletionRow.subscription_id == subscription_id,
                 CompletionRow.user_id == user_id,
+                CompletionRow.round == round,
                 CompletionRow.plan_day == plan_day,
             )
             .values(note=joined)
@@ -130,11 +133,12 @@ class SqlUnitOfWork:
         result = await self.session.execute(_DAYS_DONE, {"users": list(user_ids), "platform": platform})
         return [DayDone(*row) for row in result]
 
-    async def remove_completion(self, subscription_id: int, user_id: str, plan_day: int) -> bool:
+    async def remove_completion(self, subscription_id: int, user_id: str, plan_day: int, round: int = 1) -> bool:
         result = await self.session.execute(
             delete(CompletionRow).where(
                 CompletionRow.subscription_id == subscription_id,
                 CompletionRow.user_id == user_id,
+                CompletionRow.round == round,
                 CompletionRow.plan_day == plan_day,
             )
         )
