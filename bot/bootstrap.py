@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
+from pathlib import Path
 
 from bot.adapters.lifecycle import PlatformPart
 from bot.core.clock import ManualClock, SystemClock
@@ -133,7 +134,9 @@ async def build(
     curriculum: Curriculum | None = None,
     migrate: bool = True,
     console: tuple[Read, Write] | None = None,
+    demo_files: Path | None = None,
 ) -> Process:
+    """`demo_files`: where the demo writes the pictures and files the bot sends (None: it only prints)."""
     app = await bootstrap(settings, clock=clock, curriculum=curriculum, migrate=migrate)
     if role is Role.DEMO:
         from bot.adapters.console import ConsoleChat
@@ -141,7 +144,7 @@ async def build(
         if not isinstance(app.clock, ManualClock):
             raise TypeError("the demo runs on a clock it can move: pass a ManualClock")
         read, write = console or (_no_input, print)
-        chat = ConsoleChat(app.commands, app.delivery.run_pass, app.clock, read, write)
+        chat = ConsoleChat(app.commands, app.delivery.run_pass, app.clock, read, write, demo_files)
         app.gateways.connected(chat.gateway)
         return Process(app, [chat])
     parts = platforms(settings, app.commands, receive=role is Role.RUN)

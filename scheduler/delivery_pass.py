@@ -166,6 +166,7 @@ class DeliveryPass:
         report, tally, sent = self.report, self.tally, self.sender.tally
         report.due, report.skipped, report.finished = tally.due, tally.skipped, tally.finished
         report.sent, report.wrap_ups, report.failed = sent.sent, sent.wrap_ups, sent.failed
+        report.personal = sent.personal
         report.deactivated, report.cannot_post = sent.deactivated, sent.cannot_post
         report.uncertain, report.released = sent.uncertain, sent.released
         return report

@@ -32,6 +32,7 @@ class PassReport:
     claimed: int = 0
     sent: int = 0  # pushes that went out
     wrap_ups: int = 0  # weekly wrap-ups that went out
+    personal: int = 0  # a DM's nudges, weekly summaries and graduations that went out
     failed: int = 0
     skipped: int = 0
     deactivated: int = 0

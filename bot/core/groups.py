@@ -128,6 +128,15 @@ class Groups:
             self.learners.notify_group(sub, day)  # their name leaves the pushes' "done so far"
         return days
 
+    async def forget_person(self, dm: Address, user_id: str) -> None:
+        """Delete everything about a person on the DM's platform (their /forget in their DM)."""
+        async with self.store.unit() as uow:
+            removed = await uow.forget_person(dm.platform, user_id, dm)
+            await uow.commit()
+        for address, day in removed:
+            for listener in self.learners.group_changed:
+                listener(address, day)  # their name leaves the groups' "done so far"
+
     async def forget(self, address: Address) -> bool:
         async with self.store.unit() as uow:
             sub = await uow.subscription(address)

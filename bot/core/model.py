@@ -68,9 +68,9 @@ class Subscription:
     pace: Pace = Pace.CALENDAR
     # Study weekdays and pauses over time (bot.core.studydays); empty: every day, never paused.
     schedule: Schedule = ()
-    # The gentle reminder in a DM when today's topic is not done: on or off, and at what time (None: a few hours
-    # after the push).
-    nudge: bool = True
+    # The gentle reminder in a DM when today's topic is not done: on (/nudge on) or off, and at what time (None: a
+    # few hours after the push).
+    nudge: bool = False
     nudge_time: time | None = None
     # The person a DM belongs to (their user id); None for a group, or a DM from before this was kept.
     owner_id: str | None = None

@@ -65,6 +65,14 @@ class Reading(Protocol):
         """The platform message id of the push of `plan_day`, if it was sent."""
         ...
 
+    async def person_completions(self, platform: str, user_id: str) -> list[tuple[Subscription, Completion]]:
+        """Every day a person completed in any chat of a platform, with that chat, oldest first (their export)."""
+        ...
+
+    async def person_corrections(self, platform: str, user_id: str) -> list[tuple[Address, Correction]]:
+        """The corrections about a person, or made by them as an admin, in any chat of a platform, oldest first."""
+        ...
+
 
 class UnitOfWork(Reading, Protocol):
     """One transaction: nothing it wrote is kept unless `commit` is awaited."""
@@ -103,6 +111,12 @@ class UnitOfWork(Reading, Protocol):
         days they had done."""
         ...
 
+    async def forget_person(self, platform: str, user_id: str, dm: Address | None) -> list[tuple[Address, int]]:
+        """Delete everything about a person on a platform: their DM's subscription and all under it, their
+        completions in every chat, and the corrections about them or made by them. Returns the (chat, plan day) of
+        the completions deleted elsewhere than the DM."""
+        ...
+
     async def commit(self) -> None:
         """Make everything written in this unit durable."""
         ...
@@ -126,6 +140,10 @@ class Store(Protocol):
 
     async def set_post_problem(self, subscription_id: int, problem: str | None) -> None:
         """Note why pushes cannot be posted in a chat that is still there (None: they can again)."""
+        ...
+
+    async def note_freezes_told(self, subscription_id: int, through: date) -> None:
+        """Note that a DM's person has been told of the freezes spent on missed days up to `through`."""
         ...
 
     async def close(self) -> None:

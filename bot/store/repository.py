@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, select, update
+from sqlalchemy import bindparam, case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -171,6 +171,54 @@ class SqlUnitOfWork:
             .order_by(DeliveryRow.id.desc())
             .limit(1)
         )
+
+    async def person_completions(self, platform: str, user_id: str) -> list[tuple[Subscription, Completion]]:
+        rows = await self.session.execute(
+            select(CompletionRow, SubscriptionRow)
+            .join(SubscriptionRow, CompletionRow.subscription_id == SubscriptionRow.id)
+            .where(CompletionRow.user_id == user_id, SubscriptionRow.platform == platform)
+            .order_by(CompletionRow.completed_at, CompletionRow.id)
+        )
+        return [(mapping.subscription(sub), mapping.completion(done)) for done, sub in rows.all()]
+
+    async def person_corrections(self, platform: str, user_id: str) -> list[tuple[Address, Correction]]:
+        rows = await self.session.execute(
+            select(CorrectionRow, SubscriptionRow.chat_id)
+            .join(SubscriptionRow, CorrectionRow.subscription_id == SubscriptionRow.id)
+            .where(
+                SubscriptionRow.platform == platform,
+                or_(CorrectionRow.member_id == user_id, CorrectionRow.admin_id == user_id),
+            )
+            .order_by(CorrectionRow.at, CorrectionRow.id)
+        )
+        return [(Address(platform, chat_id), mapping.correction(change)) for change, chat_id in rows.all()]
+
+    async def forget_person(self, platform: str, user_id: str, dm: Address | None) -> list[tuple[Address, int]]:
+        chats = select(SubscriptionRow.id).where(SubscriptionRow.platform == platform).scalar_subquery()
+        removed = await self.session.execute(
+            delete(CompletionRow)
+            .where(CompletionRow.user_id == user_id, CompletionRow.subscription_id.in_(chats))
+            .returning(CompletionRow.subscription_id, CompletionRow.plan_day)
+        )
+        days = [(sub_id, day) for sub_id, day in removed.all()]
+        await self.session.execute(
+            delete(CorrectionRow).where(
+                CorrectionRow.subscription_id.in_(chats),
+                or_(CorrectionRow.member_id == user_id, CorrectionRow.admin_id == user_id),
+            )
+        )
+        own = await self.subscription(dm) if dm is not None else None
+        if own is not None and own.id is not None:
+            await self.forget(own.id)
+        addresses = {
+            row.id: Address(platform, row.chat_id)
+            for row in await self.session.execute(
+                select(SubscriptionRow.id, SubscriptionRow.chat_id).where(
+                    SubscriptionRow.id.in_({sub_id for sub_id, _ in days})
+                )
+            )
+        }
+        return [(addresses[sub_id], day) for sub_id, day in days if sub_id in addresses]
 
     async def forget(self, subscription_id: int) -> None:
         for table in (CompletionRow, DeliveryRow, CorrectionRow):

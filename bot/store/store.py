@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -43,6 +44,13 @@ class SqlStore:
         async with self._sessions() as session:
             await session.execute(
                 update(SubscriptionRow).where(SubscriptionRow.id == subscription_id).values(post_problem=problem)
+            )
+            await session.commit()
+
+    async def note_freezes_told(self, subscription_id: int, through: date) -> None:
+        async with self._sessions() as session:
+            await session.execute(
+                update(SubscriptionRow).where(SubscriptionRow.id == subscription_id).values(freeze_told=through)
             )
             await session.commit()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, false, true
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.core.studydays import Schedule
@@ -55,7 +55,7 @@ class SubscriptionRow(Base):
     round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     pace: Mapped[str] = mapped_column(String(16), default="calendar", server_default="calendar")
     schedule: Mapped[Schedule] = mapped_column(StudySchedule, default=(), server_default="")
-    nudge: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    nudge: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     nudge_time: Mapped[time | None] = mapped_column(WallTime, nullable=True)
     owner_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     freeze_told: Mapped[date | None] = mapped_column(LocalDate, nullable=True)

@@ -25,7 +25,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('round', sa.Integer(), server_default='1', nullable=False))
         batch_op.add_column(sa.Column('pace', sa.String(length=16), server_default='calendar', nullable=False))
         batch_op.add_column(sa.Column('schedule', bot.store.types.StudySchedule(), server_default='', nullable=False))
-        batch_op.add_column(sa.Column('nudge', sa.Boolean(), server_default=sa.true(), nullable=False))
+        batch_op.add_column(sa.Column('nudge', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('nudge_time', bot.store.types.WallTime(), nullable=True))
         batch_op.add_column(sa.Column('owner_id', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('freeze_told', bot.store.types.LocalDate(), nullable=True))
