@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
@@ -32,8 +33,8 @@ INTRO = (
     "Demo extras: /nextday moves the clock to the next thing the bot sends (a push, a nudge), a number presses a "
     "button, /quit (or Ctrl-C) leaves.",
     "A tour in a few minutes: /subscribe, then /done and /nextday a few times; /nextday without /done brings a "
-    "nudge, and a missed day after 7 in a row spends a streak freeze. Then /pause 2, /days mon-fri, /catchup, "
-    "/goto 139 and /done to graduate, /export, /help for the rest.",
+    "nudge, and a missed day after 7 in a row spends a streak freeze. Then /catchup, /pause 2, /days mon-fri, "
+    "/goto 140 and /done to graduate, /export, and /help for the rest.",
 )
 
 Read = Callable[[], Awaitable[str | None]]
@@ -198,8 +199,15 @@ class Terminal:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="studybot-demo", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name="studybot-demo", daemon=True)
         self._thread.start()
+
+    def _serve(self) -> None:
+        # Ctrl-C must reach the thread waiting in input(): a SIGINT the kernel handed to this thread (or to one it
+        # starts, such as the database's) would leave input() waiting for Enter.
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        self.loop.run_forever()
 
     def run(self, work: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Run `work` on the bot's loop and wait for it (Ctrl-C interrupts the wait)."""
