@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from bot.bootstrap import App
 from bot.core.clock import ManualClock
 from bot.core.replies import TextReply, TopicCard
+from tests.core.test_groups import group_with_admin, member
 from tests.support import Chat, RecordingGateway, text_of
 
 
@@ -191,3 +192,30 @@ async def test_a_rest_day_shows_the_next_push_after_it(app: App, clock: ManualCl
     clock.set(at(7, 9))  # a Saturday
     settings = await chat.say("/settings")
     assert "Study days: Mon–Fri" in settings and "Next push: 2026-03-09 08:00" in settings  # not Sunday's
+
+
+async def test_a_groups_study_days_keep_each_members_streak_over_the_weekend(app: App, clock: ManualClock) -> None:
+    gateway = await group_with_admin(app)
+    admin, ada = member(app, "-1", "1", "Admin"), member(app, "-1", "2", "Ada")
+    assert "Only this group's admins" in await ada.say("/days mon-fri")
+    assert "Study days: Mon–Fri" in await admin.say("/days mon-fri")
+    await day_at(app, clock, at(2, 8))
+    for day in (2, 3, 4, 5, 6, 9):  # Monday to Friday, then Monday again
+        await day_at(app, clock, at(day))
+        await ada.say("/done")
+    assert [c.plan_day for c in gateway.cards_to("-1")] == [1, 2, 3, 4, 5, 6]  # no weekend pushes
+    assert "Streak: 6 days" in await ada.say("/streak")
+    board = await ada.say("/leaderboard")
+    assert "Ada · 6/7 · 🔥 6" in board
+
+
+async def test_a_groups_wrap_up_carries_a_stages_milestone(app: App, clock: ManualClock) -> None:
+    gateway = RecordingGateway()
+    app.gateways.connected(gateway)
+    gateway.admins.add(("-1", "1"))
+    assert "Subscribed" in await member(app, "-1", "1", "Admin").say("/subscribe 08:00 UTC week 3")
+    for day in range(2, 10):  # days 15 to 22: day 22 opens week 4, stage 2's first
+        await day_at(app, clock, at(day))
+    texts = sent_texts(gateway)
+    milestone = next(t for t in texts if "Stage 1 of 6 complete" in t)
+    assert texts.index(milestone) + 1 == texts.index(next(t for t in texts if "Week 3 wrap-up" in t))
