@@ -13,7 +13,7 @@ from bot.core.learner import Learners
 from bot.core.model import ChatKind, Subscription
 from bot.core.replies import FileReply
 from bot.core.schedule import next_push_at, nudge_time
-from bot.core.studydays import WEEKDAYS, Period, days_on
+from bot.core.studydays import WEEKDAYS, Period, days_on, paused_on
 
 FORMAT = 1
 
@@ -38,7 +38,7 @@ def _settings(learners: Learners, sub: Subscription) -> dict[str, Any]:
         "timezone": sub.timezone,
         "daily_time": sub.local_time.strftime("%H:%M"),
         "subscribed": sub.active,
-        "paused": sub.paused or (sub.active and not sub.studies_on(today) and sub.schedule != ()),
+        "paused": sub.paused or paused_on(sub.schedule, today),
         "finished": learners.finished(sub),
         "pace": sub.pace.value,
         "study_days_now": _days(days_on(sub.schedule, today)),

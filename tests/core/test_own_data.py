@@ -49,6 +49,9 @@ async def test_export_sends_the_learners_data_as_a_json_file(app: App, clock: Ma
     settings = data["settings"]
     assert settings["timezone"] == "UTC" and settings["daily_time"] == "08:00" and settings["pace"] == "calendar"
     assert settings["study_days_now"] == ["mon", "tue", "wed", "thu", "fri"] and settings["nudge"] == "11:00"
+    assert settings["paused"] is False and settings["schedule"] == [
+        {"from": "2026-03-03", "study_days": ["mon", "tue", "wed", "thu", "fri"], "paused": False}
+    ]
     done = [(c["chat_kind"], c["plan_day"], c["note"]) for c in data["completions"]]
     assert done == [("dm", 1, "my first note"), ("group", 1, "in the group"), ("group", 2, "")]
     assert data["completions"][0]["title"] and data["completions"][0]["date"] == "2026-03-02"
