@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
@@ -167,7 +168,9 @@ async def build(
     curriculum: Curriculum | None = None,
     migrate: bool = True,
     console: tuple[Read, Write] | None = None,
+    demo_files: Path | None = None,
 ) -> Process:
+    """`demo_files`: where the demo writes the pictures and files the bot sends (None: it only prints)."""
     metrics = _metrics() if role in SERVING and settings.web_port is not None else None
     app = await bootstrap(settings, clock=clock, curriculum=curriculum, migrate=migrate, meter=metrics)
     if role is Role.DEMO:
@@ -176,7 +179,7 @@ async def build(
         if not isinstance(app.clock, ManualClock):
             raise TypeError("the demo runs on a clock it can move: pass a ManualClock")
         read, write = console or (_no_input, print)
-        chat = ConsoleChat(app.commands, app.delivery.run_pass, app.clock, read, write)
+        chat = ConsoleChat(app.commands, app.delivery.run_pass, app.clock, read, write, demo_files)
         app.gateways.connected(chat.gateway)
         return Process(app, [chat])
     updates = HandledUpdates(app.store.updates, app.clock, "telegram") if settings.telegram_webhook_url else None

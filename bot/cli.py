@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import sys
@@ -91,35 +92,47 @@ def _plans(settings: Settings, lang: str) -> None:
 @app.command()
 def demo(
     database: Annotated[str | None, typer.Option(help="database URL (default: a fresh SQLite file)")] = None,
+    files: Annotated[Path | None, typer.Option(help="folder for the pictures and files the bot sends")] = None,
 ) -> None:
     """Chat with the bot in this terminal, with a demo clock that /nextday moves forward."""
-    from bot.adapters.console import ConsoleChat
+    from bot.adapters.console import ConsoleChat, Terminal, line_editing
+    from bot.core.menu import COMMANDS
 
     settings = _settings()
     logging.basicConfig(level=logging.WARNING)
-    with tempfile.TemporaryDirectory(prefix="studybot-demo-") as folder:
-        url = database or f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}"
-        settings = settings.model_copy(update={"database_url": SecretStr(url)})
-
-        async def read() -> str | None:
+    folder = Path(tempfile.mkdtemp(prefix="studybot-demo-"))
+    url = database or f"sqlite+aiosqlite:///{folder / 'demo.db'}"
+    settings = settings.model_copy(update={"database_url": SecretStr(url)})
+    line_editing([f"/{name}" for name, _ in COMMANDS] + ["/nextday", "/quit"])
+    terminal = Terminal()
+    process = None
+    try:
+        clock = ManualClock(SystemClock().now())
+        process = terminal.run(build(settings, Role.DEMO, clock=clock, console=(_no_line, print),
+                                     demo_files=files or folder / "files"))  # fmt: skip
+        [console] = process.platforms
+        assert isinstance(console, ConsoleChat)
+        console.greet()
+        while True:
             try:
-                return await asyncio.to_thread(input, "you> ")
+                line = input("you> ")
             except EOFError:
-                return None
+                break
+            if not terminal.run(console.feed(line)):
+                break
+    except KeyboardInterrupt:
+        typer.echo("\nbye")
+    finally:
+        if process is not None:
+            with contextlib.suppress(Exception):
+                terminal.run(process.close(), timeout=5)
+        terminal.close()
+        for leftover in folder.glob("demo.db*") if database is None else ():
+            leftover.unlink(missing_ok=True)
 
-        async def chat() -> None:
-            demo = await build(settings, Role.DEMO, clock=ManualClock(SystemClock().now()), console=(read, print))
-            try:
-                [console] = demo.platforms
-                assert isinstance(console, ConsoleChat)
-                await console.run()
-            finally:
-                await demo.close()
 
-        try:
-            asyncio.run(chat())
-        except KeyboardInterrupt:
-            typer.echo("\nbye")
+async def _no_line() -> str | None:
+    return None
 
 
 @app.command()

@@ -87,6 +87,7 @@ class DeliveryPass:
             uncertain=sent.uncertain,
             released=sent.released,
             broadcasts=sent.broadcasts,
+            personal=sent.personal,
             claim_error=self.claimer.error,
             lag_seconds=lag,
         )

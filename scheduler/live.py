@@ -51,7 +51,7 @@ class LiveBoard:
             for day, message_id in targets:
                 if message_id is None:
                     continue  # the day's topic reached this group as a reply, not as a push: nothing to edit
-                names = [c.user_name or c.user_id for c in completions if c.plan_day == day]
+                names = [c.user_name or c.user_id for c in completions if c.plan_day == day and c.round == sub.round]
                 card = render.topic_card(m, self.curriculum.topic(day, sub.language), done_by=names)
                 try:
                     await gateway.edit(address.chat_id, message_id, card)

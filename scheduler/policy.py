@@ -33,6 +33,7 @@ class PassReport:
     sent: int = 0  # pushes that went out
     wrap_ups: int = 0  # weekly wrap-ups that went out
     broadcasts: int = 0  # operators' announcements that went out (`studybot broadcast`)
+    personal: int = 0  # a DM's nudges, weekly summaries and graduations that went out
     failed: int = 0
     skipped: int = 0
     deactivated: int = 0

@@ -23,6 +23,7 @@ from bot.core.ports import (
     ChatGateway,
     ChatMoved,
     ChatUnreachable,
+    OnWire,
     SendUncertain,
     Store,
     TemporaryFailure,
@@ -31,6 +32,7 @@ from bot.core.replies import Reply, TopicCard
 from bot.core.summary import weekly_summary
 from curriculum.loader import Curriculum
 from curriculum.schema import week_of
+from scheduler import personal_sending
 from scheduler.announcing import Announcements
 from scheduler.journal import ClaimLost, SendJournal
 
@@ -41,6 +43,7 @@ log = logging.getLogger(__name__)
 class SendTally:
     sent: int = 0  # pushes
     wrap_ups: int = 0
+    personal: int = 0  # a DM's nudges, weekly summaries and graduations
     failed: int = 0
     deactivated: int = 0
     cannot_post: int = 0
@@ -136,6 +139,8 @@ class Sender:
             message_id = await self._deliver(delivery, sub, gateway, replies)
         except NotSent:
             raise
+        except personal_sending.Cancelled as exc:
+            return SendOutcome(delivery.id, DeliveryStatus.SKIPPED, error=str(exc))
         except SendUncertain as exc:
             self.tally.uncertain += 1
             return SendOutcome(delivery.id, DeliveryStatus.UNKNOWN, error=str(exc))
@@ -159,18 +164,23 @@ class Sender:
             self.tally.sent += 1
         elif delivery.kind is DeliveryKind.BROADCAST:
             self.tally.broadcasts += 1
-        else:
+        elif delivery.kind is DeliveryKind.SUMMARY:
             self.tally.wrap_ups += 1
+        else:
+            self.tally.personal += 1
         if sub.post_problem is not None:
             await _noted(self.chats.can_post(sub), f"clearing the posting problem of {sub.address}")
         return SendOutcome(delivery.id, DeliveryStatus.SENT, message_id=message_id)
 
     async def _replies(self, delivery: Delivery, sub: Subscription) -> Sequence[Reply]:
         group = sub.kind is not ChatKind.PRIVATE
+        total = self.curriculum.total_days
         if delivery.kind is DeliveryKind.PUSH:
             return [self.cards.card(delivery.plan_day, sub.language, group=group)]
         if delivery.kind is DeliveryKind.BROADCAST:
             return [await self.announcements.reply(delivery, sub)]
+        if delivery.kind is not DeliveryKind.SUMMARY:
+            return await personal_sending.replies(self.store, self.curriculum, delivery, sub, self.now, total)
         assert sub.id is not None
         async with self.store.reading() as reading:
             completions = await reading.chat_completions(sub.id)
@@ -211,7 +221,22 @@ class Sender:
                 break
             first = first or message_id
         assert first is not None
+        await self._after_push(delivery, sub, gateway, chat_id, on_wire)
         return first
+
+    async def _after_push(
+        self, delivery: Delivery, sub: Subscription, gateway: ChatGateway, chat_id: str, on_wire: OnWire
+    ) -> None:
+        """A DM's push is followed by a word about a streak freeze spent on a missed day, if there is news: read
+        only once the card went out, so no push waits for it, and a bonus, so its failure fails nothing."""
+        if delivery.kind is not DeliveryKind.PUSH or sub.kind is not ChatKind.PRIVATE:
+            return
+        try:
+            note = await personal_sending.freeze_note(self.store, sub, self.now, self.curriculum.total_days)
+            if note is not None:
+                await gateway.send(chat_id, note, on_wire=on_wire)
+        except Exception as exc:
+            log.warning("the freeze note to %s was not sent: %s", sub.address, exc)
 
     def _failed(self, delivery: Delivery, sub: Subscription, error: str) -> SendOutcome:
         attempts = delivery.attempts + 1

@@ -10,13 +10,13 @@ from bot.bootstrap import App
 from bot.core.events import Incoming, Press
 from bot.core.model import Address, ChatKind
 from bot.core.ports import MUTED, CannotPost, ChatUnreachable, OnWire, TemporaryFailure
-from bot.core.replies import ButtonAnswer, PictureReply, Reply, TextReply, TopicCard
+from bot.core.replies import ButtonAnswer, FileReply, PictureReply, Reply, TextReply, TopicCard
 
 
 def text_of(reply: Reply) -> str:
     if isinstance(reply, TopicCard):
         return reply.plain_text()
-    if isinstance(reply, PictureReply):
+    if isinstance(reply, PictureReply | FileReply):
         return reply.caption
     return reply.text
 
@@ -92,16 +92,25 @@ class Chat:
     def address(self) -> Address:
         return Address(self.platform, self.chat_id)
 
+    def incoming(self, text: str, *, target: tuple[str, str] | None = None) -> Incoming:
+        """What this person typing `text` looks like to the core; `target`: the (id, name) of the member whose
+        message it replies to."""
+        return Incoming(self.address, self.kind, self.user_id, self.user_name, self.hint, text=text,
+                        target_user_id=target[0] if target else None, target_user_name=target[1] if target else "")
+
     async def send(self, text: str) -> list[Reply]:
-        incoming = Incoming(self.address, self.kind, self.user_id, self.user_name, self.hint, text=text)
-        return await self.app.commands.handle(incoming)
+        return await self.app.commands.handle(self.incoming(text))
 
     async def say(self, text: str) -> str:
         """Send a message and return everything the bot answered, as one text."""
         return "\n".join(text_of(r) for r in await self.send(text))
 
     async def press(self, action: str) -> ButtonAnswer:
-        press = Press(self.address, self.kind, self.user_id, self.user_name, self.hint, action=action)
+        return await self.press_as(self.user_id, action)
+
+    async def press_as(self, user_id: str, action: str) -> ButtonAnswer:
+        """Someone (maybe not the one chatting) presses a button in this chat."""
+        press = Press(self.address, self.kind, user_id, self.user_name, self.hint, action=action)
         return await self.app.commands.press(press)
 
 

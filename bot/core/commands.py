@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
-from bot.core import forgetting, render
+from bot.core import forgetting, habits, render
 from bot.core.chats import Chats
 from bot.core.events import Context, Incoming, Press
 from bot.core.gateways import Gateways
 from bot.core.group_handlers import GROUP_HANDLERS
 from bot.core.groups import Groups
-from bot.core.handlers import HANDLERS
+from bot.core.habit_handlers import HABIT_HANDLERS, catchup_list
+from bot.core.handlers import HANDLERS, pushed_card
 from bot.core.i18n import Messages, language_from_hint, messages
 from bot.core.learner import DoneOutcome, Learners
 from bot.core.metering import NO_METER, Meter
-from bot.core.model import Address, ChatKind, Subscription
+from bot.core.model import Address, ChatKind, Subscription, started
 from bot.core.parsing import parse_number, split_command
 from bot.core.replies import ButtonAnswer, Reply, TextReply
 
 log = logging.getLogger(__name__)
-ALL_HANDLERS = {**HANDLERS, **GROUP_HANDLERS}
+ALL_HANDLERS = {**HANDLERS, **GROUP_HANDLERS, **HABIT_HANDLERS}
 
 
 def _sorry(m: Messages) -> str:
@@ -94,6 +96,7 @@ class Commands:
         try:
             await handler(self.learners, ctx)
             await self._tell_posting_problem(ctx)
+            await self._tell_freezes(ctx)
         except Exception:
             # The user sees one calm sentence; the trace goes to the operator's log.
             log.exception("command /%s failed in %s", command.name, incoming.address)
@@ -109,6 +112,17 @@ class Commands:
         if sub is None or not sub.active or sub.post_problem is None or not await ctx.is_admin():
             return
         ctx.say(render.posting_problem(ctx.m, sub.post_problem), private=True)
+
+    async def _tell_freezes(self, ctx: Context) -> None:
+        """The first answer in a DM after a freeze covered a missed day says so, once (unless a push said it)."""
+        inc = ctx.incoming
+        if ctx.in_group or not started(ctx.sub) or ctx.sub.owner_id not in (None, inc.user_id):
+            return
+        found = await self.learners.progress(inc.address, inc.user_id)
+        if found is None:
+            return
+        if news := await self.learners.freeze_news(found[0], found[1]):
+            ctx.replies.insert(0, TextReply(render.freeze_note(ctx.m, found[1], news)))
 
     async def press(self, press: Press) -> ButtonAnswer:
         try:
@@ -126,6 +140,12 @@ class Commands:
                 return await self._press_done(press, sub, m, day)
             if verb in forgetting.VERBS:
                 return await forgetting.press_forget(self.groups, press, m, verb, arg, self._admin_check)
+            if verb == "open" and (day := parse_number(arg)) is not None and 1 <= day <= self.curriculum.total_days:
+                return await self._press_open(press, sub, m, day)
+            if verb == "catchup":
+                return await self._press_catchup(press, sub, m, arg)
+            if verb == "restart":
+                return await self._press_restart(press, m, arg)
             if verb in ("subscribe", "week"):
                 # These buttons are shortcuts for typing the command.
                 replies = tuple(await self.handle(press.typing(f"/{verb}")))
@@ -157,3 +177,58 @@ class Commands:
         if press.kind is ChatKind.PRIVATE:
             card = render.topic_card(m, self.curriculum.topic(plan_day, m.language), done=True)
         return ButtonAnswer(toast, card)
+
+    async def _press_open(self, press: Press, sub: Subscription | None, m: Messages, day: int) -> ButtonAnswer:
+        """A catch-up list's 📖: the day's card, to read and mark done."""
+        if not started(sub):
+            return ButtonAnswer(m._("Subscribe first with /subscribe."))
+        card = pushed_card(self.learners, m, sub, day)
+        if press.kind is ChatKind.PRIVATE:
+            found = await self.learners.progress(press.address, press.user_id)
+            if found is not None and day in found[1].done_days:
+                card = render.topic_card(m, self.curriculum.topic(day, m.language), done=True)
+        return ButtonAnswer("", replies=(replace(card, private=True),))
+
+    async def _press_catchup(self, press: Press, sub: Subscription | None, m: Messages, arg: str) -> ButtonAnswer:
+        """A catch-up list's ✅: marks the day done for the person who asked, and the list loses it."""
+        day_text, _, asker = arg.partition(":")
+        day = parse_number(day_text)
+        if day is None or not asker or not 1 <= day <= self.curriculum.total_days:
+            return ButtonAnswer(m._("This button is no longer in use."))
+        if press.user_id != asker:
+            return ButtonAnswer(m._("Only the person who asked can confirm this."))
+        result = await self.learners.done(sub, press.user_id, press.user_name, day)
+        if result.outcome is DoneOutcome.NOT_SUBSCRIBED:
+            return ButtonAnswer(m._("Subscribe first with /subscribe."))
+        if result.outcome is DoneOutcome.NOT_YET or result.progress is None:
+            return ButtonAnswer(m._("Day {day} has not started yet.", day=day))
+        toast = m._("Already done ✅")
+        if result.outcome is DoneOutcome.RECORDED:
+            toast = m._("✅ Day {day} done! {streak}", day=day, streak=render.streak_line(m, result.progress))
+        return ButtonAnswer(toast, catchup_list(m, self.curriculum, result.progress, asker))
+
+    async def _press_restart(self, press: Press, m: Messages, arg: str) -> ButtonAnswer:
+        how, _, asker = arg.partition(":")
+        group = press.kind is not ChatKind.PRIVATE
+        if how not in ("all", "gaps") or not asker or (group and how == "gaps"):
+            return ButtonAnswer(m._("This button is no longer in use."))
+        if press.user_id != asker:
+            return ButtonAnswer(m._("Only the person who asked can confirm this."))
+        if group and not (press.is_admin if press.is_admin is not None else
+                          await self._admin_check(press.address, press.user_id)()):  # fmt: skip
+            return ButtonAnswer(m._("Only this group's admins can change its subscription and settings."))
+        done: frozenset[int] = frozenset()
+        if how == "gaps":
+            found = await self.learners.progress(press.address, press.user_id)
+            done = found[1].done_days if found else frozenset()
+        moved = await habits.restart(self.learners, press.address, how == "all", done)
+        if moved is None:
+            return ButtonAnswer(m._("Every day of the plan is done: nothing left to go through again."))
+        text = m._("🔁 The plan starts again from day {day}.", day=moved.day) if how == "all" else \
+            m._("🧩 Only the days not done, at your own pace: day {day} first.", day=moved.day)
+        replies: list[Reply] = [TextReply(text)]
+        if moved.pushed:
+            replies.append(pushed_card(self.learners, m, moved.sub, moved.day))
+        elif moved.sub.next_due_at is not None:
+            replies.append(TextReply(m._("Today's topic is on its way.")))
+        return ButtonAnswer(m._("Started again 🔁"), replies=tuple(replies))

@@ -5,11 +5,16 @@ A pure leaf module (zoneinfo only): the core uses it when a subscription changes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 _DAY = timedelta(days=1)
+# Whether a local date gets a push (a study day, not paused); None: every date does.
+Dates = Callable[[date], bool] | None
+# Looked at before giving up: a calendar with no study day in this long has none to come.
+_HORIZON = 800
 
 
 @lru_cache(maxsize=65536)
@@ -44,40 +49,51 @@ def due_date(instant: datetime, at: time, zone: ZoneInfo) -> date:
     return day
 
 
-def next_due(at: time, zone: ZoneInfo, *, not_before: datetime, after_date: date | None = None) -> datetime:
-    """The first instant at local time `at` that is >= `not_before` and is due for a date after `after_date`.
+def next_due(
+    at: time, zone: ZoneInfo, *, not_before: datetime, after_date: date | None = None, on: Dates = None
+) -> datetime:
+    """The first instant at local time `at` that is >= `not_before` and is due for a date after `after_date`
+    (and, given `on`, for a date `on` accepts).
 
     `after_date` is the local date last delivered to, so a subscriber never gets two pushes on one local
-    day even when their time or zone changes.
+    day even when their time or zone changes. Raises ValueError if `on` accepts no date for years.
     """
     # From the day before: its push may still be ahead, moved past midnight by a spring-forward gap.
     day = local_date(not_before, zone) - _DAY
     if after_date is not None and day <= after_date:
         day = after_date + _DAY
-    while True:
+    for _ in range(_HORIZON):
         candidate = local_instant(day, at, zone)
-        if candidate >= not_before:
+        if candidate >= not_before and (on is None or on(day)):
             return candidate
         day += _DAY
+    raise ValueError("no date to push on")
 
 
-def previous_due(at: time, zone: ZoneInfo, *, not_after: datetime) -> datetime:
-    """The last instant at local time `at` that is <= `not_after` (the push a late pass may still send)."""
+def previous_due(at: time, zone: ZoneInfo, *, not_after: datetime, on: Dates = None) -> datetime:
+    """The last instant at local time `at` that is <= `not_after` (the push a late pass may still send), for a date
+    `on` accepts if given; at most a few years back."""
     day = local_date(not_after, zone)
-    while (candidate := local_instant(day, at, zone)) > not_after:
+    for _ in range(_HORIZON):
+        candidate = local_instant(day, at, zone)
+        if candidate <= not_after and (on is None or on(day)):
+            return candidate
         day -= _DAY
     return candidate
 
 
-def due_after_change(at: time, zone: ZoneInfo, *, now: datetime, last_pushed: date | None) -> datetime:
+def due_after_change(
+    at: time, zone: ZoneInfo, *, now: datetime, last_pushed: date | None, on: Dates = None
+) -> datetime:
     """When a subscription is next due after its time or zone changed at `now` to `at` in `zone`.
 
     Days are counted in the new zone. If today's push already went out (or a later day's did, after a
     move west across the date line), the next push is the next day's at the new time. If not, today's
     push comes at the new time if that is still ahead, and at once if it has already passed, so a
-    change neither doubles nor skips the day's push.
+    change neither doubles nor skips the day's push. Given `on`, only dates it accepts get one.
     """
     today = local_date(now, zone)
-    if (last_pushed is None or last_pushed < today) and local_instant(today, at, zone) <= now:
+    pushed_today = last_pushed is not None and last_pushed >= today
+    if not pushed_today and (on is None or on(today)) and local_instant(today, at, zone) <= now:
         return now
-    return next_due(at, zone, not_before=now, after_date=last_pushed)
+    return next_due(at, zone, not_before=now, after_date=last_pushed, on=on)

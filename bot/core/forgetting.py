@@ -46,12 +46,14 @@ async def forget(learners: Learners, ctx: Context) -> None:
     if not await ctx.is_admin():
         ctx.refuse(m._("Only this group's admins can forget the whole group. /forget me deletes your own record."))
         return
-    if ctx.sub is None:
+    if ctx.sub is None and ctx.in_group:
         ctx.say(m._("There is nothing stored about this chat."))
         return
     button = Button(m._("🗑 Yes, forget everything"), action(FORGET_CHAT, inc.address, inc.user_id))
     if not ctx.in_group:
-        text = m._("This deletes your subscription here, your progress and your notes, for good.")
+        text = m._("This deletes everything I keep about you, for good: your subscription and settings here, the days "
+                   "you marked done and their notes, here and in every group, and the corrections about you or made "
+                   "by you. /export first if you want a copy.")  # fmt: skip
     else:
         text = m._("This deletes everything stored about {chat}: its subscription, everyone's progress there and "
                    "the audit trail, for good.", chat=_chat_name(m, ctx))  # fmt: skip
@@ -90,8 +92,10 @@ async def press_forget(groups: Groups, press: Press, m: Messages, verb: str, arg
         return ButtonAnswer(m._("Deleted 🗑"), replies=(TextReply(done, private=True),))
     address = Address(press.address.platform, target)
     if here and press.kind is ChatKind.PRIVATE:
-        allowed = True
-    elif here and press.is_admin is not None:
+        await groups.forget_person(press.address, press.user_id)
+        done = m._("Everything about you is deleted: nothing of yours is kept. /start begins anew.")
+        return ButtonAnswer(m._("Forgotten 🗑"), replies=(TextReply(done),))
+    if here and press.is_admin is not None:
         allowed = press.is_admin
     else:
         # Asked here about another chat (a channel, from a DM): still its admin?

@@ -1,12 +1,12 @@
-"""Commands for studying together: leaderboards, the admins' member overview and corrections, pausing,
-and forgetting a chat's data."""
+"""Commands for studying together: leaderboards, the admins' member overview and corrections, and forgetting a
+chat's data."""
 
 from __future__ import annotations
 
 from bot.core.events import Context
 from bot.core.forgetting import forget
 from bot.core.groups import CorrectOutcome
-from bot.core.handlers import Handler, admin_only, stop_pushes, subscribe
+from bot.core.handlers import Handler, admin_only
 from bot.core.learner import Learners
 from bot.core.parsing import parse_number
 from curriculum.schema import week_of
@@ -117,27 +117,10 @@ async def unmark(learners: Learners, ctx: Context) -> None:
     await _correct(learners, ctx, False)
 
 
-async def pause(learners: Learners, ctx: Context) -> None:
-    await stop_pushes(
-        learners, ctx, paused=True,
-        not_running=ctx.m._("The daily topic is not running here. /resume or /subscribe starts it."),
-        stopped=ctx.m._("⏸ Paused. Progress is kept; /resume picks up where you left off."),
-    )  # fmt: skip
-
-
-async def resume(learners: Learners, ctx: Context) -> None:
-    if ctx.sub and ctx.sub.active:
-        ctx.refuse(ctx.m._("The daily topic is already running here."))
-        return
-    await subscribe(learners, ctx)
-
-
 GROUP_HANDLERS: dict[str, Handler] = {
     "leaderboard": leaderboard,
     "members": admin_only(members),
     "mark": admin_only(mark),
     "unmark": admin_only(unmark),
-    "pause": admin_only(pause),
-    "resume": admin_only(resume),
     "forget": forget,  # admins forget the chat; anyone their own record (it checks which)
 }

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from bot.core.learner import Learners
 from bot.core.model import Address, Completion, Correction, Subscription, started
-from bot.core.streaks import streak
+from bot.core.streaks import Counts, streak
 from curriculum.schema import week_days, week_of
 
 
@@ -34,8 +34,11 @@ class CorrectOutcome(StrEnum):
     BAD_DAY = "bad_day"
 
 
-def standings(completions: list[Completion], week: int, today: date) -> list[Standing]:
-    """Everyone who ever finished a day here, best first: this week's days, then all days, then streak."""
+def standings(
+    completions: list[Completion], week: int, today: date, counts: Counts = None, round: int = 1
+) -> list[Standing]:
+    """Everyone who ever finished a day here, best first: this week's days, then all days, then streak. Streaks
+    count the group's study days (`counts`); the days done are those of the plan's current run (`round`)."""
     by_user: dict[str, list[Completion]] = defaultdict(list)
     for completion in completions:
         by_user[completion.user_id].append(completion)
@@ -43,8 +46,8 @@ def standings(completions: list[Completion], week: int, today: date) -> list[Sta
     rows = []
     for user_id, done in by_user.items():
         dates = [c.local_date for c in done]
-        days = frozenset(c.plan_day for c in done)
-        standing = streak(dates, today)
+        days = frozenset(c.plan_day for c in done if c.round == round)
+        standing = streak(dates, today, counts)
         rows.append(
             Standing(
                 user_id=user_id,
@@ -74,14 +77,15 @@ class Groups:
                 return None
             completions = await reading.chat_completions(sub.id)
         week = week_of(self.learners.current_day(sub))
-        return sub, standings(completions, week, self.learners.today(sub))
+        counts = sub.studies_on if sub.schedule else None
+        return sub, standings(completions, week, self.learners.today(sub), counts, sub.round)
 
     async def done_by(self, sub: Subscription, plan_day: int) -> list[str]:
         """First names of everyone who finished `plan_day` in this chat, in the order they did."""
         assert sub.id is not None
         async with self.store.reading() as reading:
             completions = await reading.chat_completions(sub.id)
-        return [c.user_name or c.user_id for c in completions if c.plan_day == plan_day]
+        return [c.user_name or c.user_id for c in completions if c.plan_day == plan_day and c.round == sub.round]
 
     async def correct(
         self, address: Address, admin: tuple[str, str], member: tuple[str, str], plan_day: int | None, done: bool
@@ -127,6 +131,15 @@ class Groups:
         for day in days:
             self.learners.notify_group(sub, day)  # their name leaves the pushes' "done so far"
         return days
+
+    async def forget_person(self, dm: Address, user_id: str) -> None:
+        """Delete everything about a person on the DM's platform (their /forget in their DM)."""
+        async with self.store.unit() as uow:
+            removed = await uow.forget_person(dm.platform, user_id, dm)
+            await uow.commit()
+        for address, day in removed:
+            for listener in self.learners.group_changed:
+                listener(address, day)  # their name leaves the groups' "done so far"
 
     async def forget(self, address: Address) -> bool:
         async with self.store.unit() as uow:

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import time
 from typing import TypeVar
 
-from bot.core import render
+from bot.core import personal, render
 from bot.core.events import Context
 from bot.core.i18n import Messages, messages
-from bot.core.learner import DoneOutcome, Learners
+from bot.core.learner import DoneOutcome, Learners, Subscribed
 from bot.core.menu import MAX_NOTE, help_text
 from bot.core.model import ChatKind, Subscription
-from bot.core.parsing import looks_like_time, parse_language, parse_time, parse_zone, suggest_zones
-from bot.core.replies import Button
+from bot.core.parsing import looks_like_time, parse_language, parse_number, parse_time, parse_zone, suggest_zones
+from bot.core.replies import Button, TopicCard
+from bot.core.schedule import next_push_at
+from bot.core.streaks import FREEZE_EVERY, MAX_FREEZES
 from bot.core.zones import zone_label
+from curriculum.schema import week_days
 
 Handler = Callable[[Learners, Context], Awaitable[None]]
 T = TypeVar("T")
@@ -62,18 +66,32 @@ async def help_(learners: Learners, ctx: Context) -> None:
     ctx.say(help_text(ctx.m, ctx.in_group))
 
 
-def _parse_when(ctx: Context) -> tuple[time | None, str | None, str | None]:
-    """Read '[HH:MM] [Zone]' in either order; the third value is the first word we could not read."""
+_WEEK_WORD = re.compile(r"^(?:week|w|第)?([0-9]{1,3})周?$", re.IGNORECASE)
+
+
+def _parse_when(ctx: Context) -> tuple[time | None, str | None, str | None, int | None]:
+    """Read '[HH:MM] [Zone] [week N]' in any order; the third value is the first word we could not read, the
+    fourth the week to start with."""
     at: time | None = None
     zone: str | None = None
-    for word in ctx.args.split():
+    week: int | None = None
+    words = ctx.args.split()
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if week is None and word.lower() in ("week", "w") and i + 1 < len(words):
+            word = "w" + words[i + 1]
+            i += 1
         if at is None and (parsed := parse_time(word)) is not None:
             at = parsed
         elif zone is None and (found := parse_zone(word)) is not None:
             zone = found
+        elif week is None and not word.isdigit() and (match := _WEEK_WORD.match(word)) is not None:
+            week = int(match[1])
         else:
-            return at, zone, word
-    return at, zone, None
+            return at, zone, word, week
+        i += 1
+    return at, zone, None, week
 
 
 def _bad_time(ctx: Context, word: str) -> None:
@@ -105,17 +123,27 @@ def _bad_word(ctx: Context, word: str, at: time | None, zone: str | None) -> Non
         _bad_zone(ctx, word)
 
 
-async def subscribe(learners: Learners, ctx: Context) -> None:
-    at, zone, bad = _parse_when(ctx)
+async def subscribe(learners: Learners, ctx: Context, *, resume: bool = False) -> None:
+    at, zone, bad, week = _parse_when(ctx)
+    usage = ctx.m._("Usage: /subscribe [HH:MM] [time zone] [week N], for example /subscribe 08:30 Asia/Shanghai")
     if bad is not None:
         _bad_word(ctx, bad, at, zone)
-        ctx.refuse(ctx.m._("Usage: /subscribe [HH:MM] [time zone], for example /subscribe 08:30 Asia/Shanghai"))
+        ctx.refuse(usage)
+        return
+    if week is not None and not 1 <= week <= learners.curriculum.total_weeks:
+        ctx.refuse(ctx.m._("The plan has weeks 1 to {weeks}.", weeks=learners.curriculum.total_weeks) + "\n" + usage)
         return
     inc = ctx.incoming
-    result = await learners.subscribe(inc.address, inc.kind, ctx.m.language, at, zone)
+    goto = None if week is None else week_days(week)[0]
+    result = await learners.subscribe(inc.address, inc.kind, ctx.m.language, at, zone, owner=inc.user_id, goto=goto,
+                                      resume=resume)  # fmt: skip
     sub, m = result.sub, ctx.m
     when = m._("{time} ({zone})", time=sub.local_time.strftime("%H:%M"), zone=zone_label(sub.timezone))
-    if result.already:
+    if resume:
+        ctx.say(m._("▶️ Resumed: the daily topic is back, at {when}.", when=when))
+        _topic_if_any(learners, ctx, result)
+        return
+    if result.already and goto is None:
         lines = [m._("You are already subscribed."), *_changes(m, result.before, sub, result.push_now),
                  m._("Daily topic at {when}.", when=when)]  # fmt: skip
         if result.push_now:
@@ -127,11 +155,20 @@ async def subscribe(learners: Learners, ctx: Context) -> None:
         + "\n"
         + m._("Change it any time with /time and /timezone.")
     )
+    _topic_if_any(learners, ctx, result)
+
+
+def _topic_if_any(learners: Learners, ctx: Context, result: Subscribed) -> None:
     if result.pushed_day is not None:
-        topic = learners.curriculum.topic(result.pushed_day, m.language)
-        ctx.replies.append(render.topic_card(m, topic))
+        ctx.replies.append(pushed_card(learners, ctx.m, result.sub, result.pushed_day))
     elif result.push_now:
-        ctx.say(m._("Today's topic is on its way."))
+        ctx.say(ctx.m._("Today's topic is on its way."))
+
+
+def pushed_card(learners: Learners, m: Messages, sub: Subscription, day: int) -> TopicCard:
+    """A day's topic as a reply: a DM's card, or a group's (each member presses ✅ for themselves)."""
+    topic = learners.curriculum.topic(day, m.language)
+    return render.topic_card(m, topic, done_by=[] if sub.kind is not ChatKind.PRIVATE else None)
 
 
 def _changes(m: Messages, before: Subscription | None, after: Subscription, due_now: bool) -> list[str]:
@@ -145,8 +182,8 @@ def _changes(m: Messages, before: Subscription | None, after: Subscription, due_
     if before.timezone != after.timezone:
         lines.append(m._("🌍 Time zone changed from {old} to {new}.", old=zone_label(before.timezone),
                          new=zone_label(after.timezone)))  # fmt: skip
-    if lines and after.next_due_at is not None and not due_now:
-        local = after.next_due_at.astimezone(after.zone)
+    if lines and (push := next_push_at(after)) is not None and not due_now:
+        local = push.astimezone(after.zone)
         lines.append(m._("Next push: {when}", when=local.strftime("%Y-%m-%d %H:%M")))
     return lines
 
@@ -250,23 +287,39 @@ async def week(learners: Learners, ctx: Context) -> None:
     if found is None:
         ctx.say(ctx.m._("You are not subscribed yet. /subscribe to start with week 1."), private=True)
         return
-    ctx.say(render.week_text(ctx.m, learners.curriculum, ctx.m.language, found[1]), private=True)
+    sub, progress = found
+    notes = {c.plan_day: c.note for c in await learners.notes(sub, ctx.incoming.user_id) if c.round == sub.round}
+    ctx.say(render.week_text(ctx.m, learners.curriculum, ctx.m.language, progress, notes), private=True)
+
+
+def _day_and_note(text: str, total_days: int) -> tuple[int | None, str]:
+    """'/done 12 read it twice' marks day 12 with a note; a first word that is no plan day is part of the note."""
+    first, _, rest = text.strip().partition(" ")
+    day = parse_number(first, digits=3)
+    if day is not None and 1 <= day <= total_days:
+        return day, rest.strip()
+    return None, text
 
 
 async def done(learners: Learners, ctx: Context) -> None:
     m, inc = ctx.m, ctx.incoming
-    if len(ctx.args) > MAX_NOTE:
+    day, note = _day_and_note(ctx.args, learners.curriculum.total_days)
+    if len(note) > MAX_NOTE:
         ctx.refuse(
             m._(
                 "That note is {n} characters long; notes can be up to {max}. Nothing was recorded.",
-                n=len(ctx.args),
+                n=len(note),
                 max=MAX_NOTE,
             )
         )
         return
-    result = await learners.done(ctx.sub, inc.user_id, inc.user_name, None, ctx.args, sent_at=inc.sent_at)
+    result = await learners.done(ctx.sub, inc.user_id, inc.user_name, day, note, sent_at=inc.sent_at)
     if result.outcome is DoneOutcome.NOT_SUBSCRIBED:
         ctx.refuse(m._("Subscribe first: /subscribe 08:30 Asia/Shanghai (your time and zone)."))
+        return
+    if result.outcome is DoneOutcome.NOT_YET:
+        ctx.refuse(m._("Day {day} has not started yet.", day=result.plan_day) + " " +
+                   m._("/goto {day} jumps there.", day=result.plan_day))  # fmt: skip
         return
     assert result.progress is not None
     title = learners.curriculum.topic(result.plan_day, m.language).day.title
@@ -288,9 +341,16 @@ async def done(learners: Learners, ctx: Context) -> None:
         render.streak_line(m, result.progress),
         m._("📈 {done}/{total} days", done=result.progress.done_count, total=result.progress.total_days),
     ]
-    if result.progress.streak in (3, 7, 14, 30, 50, 100):
+    if result.progress.streak in (3, 7, 14, 30, 50, 100) and result.progress.completed_today:
         lines.append(m._("🎉 {n} days in a row. Keep it going!", n=result.progress.streak))
-    ctx.say("\n".join(lines))
+    if result.progress.streak == FREEZE_EVERY and result.progress.freezes and result.progress.completed_today:
+        lines.append(m._("🧊 You earned a streak freeze: a missed study day will not break your streak."))
+    ctx.say("\n".join(lines), private=ctx.in_group and result.graduated)
+    if result.graduated:
+        assert ctx.sub is not None
+        ctx.replies.extend(replace(r, private=ctx.in_group) for r in personal.graduation(
+            m, learners.curriculum, result.progress, inc.user_name, learners.today(ctx.sub), all_done=True)
+        )  # fmt: skip
 
 
 async def streak(learners: Learners, ctx: Context) -> None:
@@ -311,6 +371,8 @@ async def streak(learners: Learners, ctx: Context) -> None:
         return
     progress = found[1]
     lines = [render.streak_line(m, progress)]
+    held = m._("🧊 Freezes: {n} of {max}.", n=progress.freezes, max=MAX_FREEZES)
+    lines.append(held + " " + m._("A 7-day run earns one; a missed study day spends one instead of breaking it."))
     if progress.completed_today:
         lines.append(m._("Today is done ✅ See you tomorrow."))
     else:
@@ -329,7 +391,8 @@ async def progress(learners: Learners, ctx: Context) -> None:
 async def settings(learners: Learners, ctx: Context) -> None:
     sub = ctx.sub or learners.new_chat(ctx.incoming.address, ctx.incoming.kind, ctx.m.language)
     found = await learners.progress(ctx.incoming.address, ctx.incoming.user_id)
-    ctx.say(render.settings_text(ctx.m, sub, found[1] if found else None))
+    today = learners.today(sub)
+    ctx.say(render.settings_text(ctx.m, sub, found[1] if found else None, today, learners.finished(sub)))
 
 
 HANDLERS: dict[str, Handler] = {

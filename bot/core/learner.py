@@ -12,19 +12,23 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
+from bot.core import schedule
 from bot.core.batching import Batcher
-from bot.core.due import due_after_change, local_date, next_due
+from bot.core.due import local_date
 from bot.core.model import (
     Address,
     ChatKind,
     Completion,
     DayDone,
+    Pace,
     Progress,
     Subscription,
     started,
 )
 from bot.core.ports import Clock, Store
+from bot.core.standing import progress_of, untold_freezes
 from bot.core.streaks import Streak, streak
+from bot.core.studydays import pause_ahead, without_pause
 from bot.core.zones import zone_named
 from curriculum.loader import Curriculum
 
@@ -66,6 +70,8 @@ class Done:
     outcome: DoneOutcome
     plan_day: int
     progress: Progress | None = None
+    # This /done finished every day of the plan (from where this run began).
+    graduated: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,10 +111,10 @@ class Learners:
         return sub.plan_day_on(self.today(sub), self.curriculum.total_days)
 
     def finished(self, sub: Subscription) -> bool:
-        """True once the calendar has run past the plan's last day."""
+        """True once the learner has done every day, or the plan's calendar has run past its last day."""
         if sub.start_date is None:
             return False
-        return (self.today(sub) - sub.start_date).days >= self.curriculum.total_days
+        return sub.graduated_on is not None or sub.position_on(self.today(sub)) > self.curriculum.total_days
 
     def new_chat(self, address: Address, kind: ChatKind, language: str) -> Subscription:
         return Subscription(address, kind, language, self.defaults.timezone, self.defaults.local_time)
@@ -122,13 +128,24 @@ class Learners:
         return [found.get(address) for address in addresses]
 
     async def subscribe(
-        self, address: Address, kind: ChatKind, language: str, at: time | None, zone: str | None
+        self,
+        address: Address,
+        kind: ChatKind,
+        language: str,
+        at: time | None,
+        zone: str | None,
+        *,
+        owner: str | None = None,
+        goto: int | None = None,
+        resume: bool = False,
     ) -> Subscribed:
+        """Start (or change) a chat's daily topic; `goto` starts it further into the plan; `resume` ends a pause
+        (one with a length keeps the chat subscribed meanwhile); `owner` is the person a DM belongs to."""
         now = self.clock.now()
         async with self.store.unit() as uow:
             before = await uow.subscription(address)
             sub = before or self.new_chat(address, kind, language)
-            already = sub.active
+            already, was_paused = sub.active, sub.paused
             sub = replace(
                 sub,
                 local_time=at or sub.local_time,
@@ -136,24 +153,23 @@ class Learners:
                 active=True,
                 unreachable=False,
                 paused=False,
+                owner_id=sub.owner_id or (owner if kind is ChatKind.PRIVATE else None),
             )
             today = self.today(sub)
-            pushed_day: int | None = None
-            if not already:
-                if sub.start_date is None:
-                    sub.start_date = today
-                elif sub.last_pushed_date != today:
-                    # Coming back after a break resumes where the learner left off, not where the calendar is.
-                    sub.start_date = date.fromordinal(today.toordinal() - sub.last_pushed_day)
-                if sub.last_pushed_date != today and not self.finished(sub):
-                    pushed_day = self.current_day(sub)
-            if pushed_day is not None and sub.kind is not ChatKind.PRIVATE:
-                # A group's topic goes out as a push (due now), not a reply, so its card can carry the live count.
-                pushed_day, sub.next_due_at = None, now
-            elif pushed_day is not None:
-                sub.last_pushed_date, sub.last_pushed_day = today, pushed_day
-                sub.next_due_at = self._next_due(sub, now, today)
-            else:
+            fresh = sub.start_date is None
+            ending = resume and already and pause_ahead(sub.schedule, today) is not None
+            if fresh:
+                sub.start_date = today
+            elif not already:
+                self._come_back(sub, today, was_paused)
+            elif ending:
+                sub.schedule = without_pause(sub.schedule, today)
+            if goto is not None:
+                self.jump(sub, today, goto)
+            back = not already or ending
+            wanted = goto is not None or (back and (fresh or sub.studies_on(today)) and sub.last_pushed_date != today)
+            pushed_day = self.topic_now(sub, today, now) if wanted else None
+            if not wanted or self.finished(sub):
                 sub.next_due_at = self._due_after_change(sub, now)
             sub = await uow.save_subscription(sub, now)
             await uow.commit()
@@ -161,17 +177,42 @@ class Learners:
             assert sub.id is not None
             # Its last pushed day already keeps the passes from pushing today again; the ledger keeps the record.
             await self.store.ledger.record_reply(sub.id, today, pushed_day, now)
-        return Subscribed(sub, already, pushed_day, before, self._tell_if_due(sub, now))
+        return Subscribed(sub, already, pushed_day, before, self.tell_if_due(sub, now))
 
-    def _next_due(self, sub: Subscription, now: datetime, after_date: date | None) -> datetime | None:
-        if not sub.active or self.finished(sub):
+    def _come_back(self, sub: Subscription, today: date, paused: bool) -> None:
+        """A chat that was paused or unsubscribed starts again today."""
+        if paused:
+            # The calendar pace never counted the paused days: the plan goes on where it stood.
+            sub.schedule = without_pause(sub.schedule, today)
+        elif sub.pace is Pace.CALENDAR and sub.last_pushed_date != today:
+            # Back after /unsubscribe: resume where the learner left off, not where the calendar is.
+            sub.start_date = today
+            sub.start_day = sub.last_pushed_day + (1 if sub.studies_on(today) else 0)
+
+    def jump(self, sub: Subscription, today: date, day: int) -> None:
+        """Make `day` today's plan day (/goto, or /subscribe ... week N); days skipped ahead count as known."""
+        if day > sub.plan_day_on(today, self.curriculum.total_days) or sub.start_date == today:
+            sub.first_day = day
+        sub.start_date, sub.start_day, sub.graduated_on = today, day, None
+
+    def topic_now(self, sub: Subscription, today: date, now: datetime) -> int | None:
+        """Today's topic goes out now: in a DM as a reply (returned, and recorded as today's push); in a group as a
+        push due at once (so its card carries the live count), or as a reply if today's push went out already.
+        Nothing once the plan is over."""
+        if self.finished(sub):
             return None
-        return next_due(sub.local_time, sub.zone, not_before=now, after_date=after_date)
+        day = self.current_day(sub)
+        if sub.kind is not ChatKind.PRIVATE and sub.last_pushed_date != today:
+            sub.next_due_at = now
+            return None
+        sub.last_pushed_date, sub.last_pushed_day = today, day
+        sub.next_due_at = schedule.after_push(sub, now, now) if sub.active else None
+        return day
 
     def _due_after_change(self, sub: Subscription, now: datetime) -> datetime | None:
         if not sub.active or self.finished(sub):
             return None
-        return due_after_change(sub.local_time, sub.zone, now=now, last_pushed=sub.last_pushed_date)
+        return schedule.after_change(sub, now)
 
     async def update(
         self,
@@ -184,10 +225,12 @@ class Learners:
         new_language: str | None = None,
         active: bool | None = None,
         paused: bool = False,
+        nudge: tuple[bool, time | None] | None = None,
     ) -> Subscription:
         """Change settings. A new time or zone applies to today (in the new zone) unless today's push already
         went out: neither doubled nor skipped, it comes at the new time, or at once if that has passed (and the
-        runner is told). `paused` says whether an `active=False` is a /pause (rather than an /unsubscribe)."""
+        runner is told). `paused` says whether an `active=False` is a /pause (rather than an /unsubscribe); `nudge`
+        turns a DM's nudge on or off, at a time (None: the default)."""
         now = self.clock.now()
         async with self.store.unit() as uow:
             sub = await uow.subscription(address) or self.new_chat(address, kind, language)
@@ -199,15 +242,17 @@ class Learners:
                 active=sub.active if active is None else active,
                 paused=sub.paused if active is None else paused and not active,
             )
-            if at is not None or zone is not None or active is not None:
+            if nudge is not None:
+                sub.nudge, sub.nudge_time = nudge
+            if at is not None or zone is not None or active is not None or nudge is not None:
                 # A new language leaves the due instant alone: recomputed, a push due but not yet sent would move.
                 sub.next_due_at = self._due_after_change(sub, now)
             sub = await uow.save_subscription(sub, now)
             await uow.commit()
-        self._tell_if_due(sub, now)
+        self.tell_if_due(sub, now)
         return sub
 
-    def _tell_if_due(self, sub: Subscription, now: datetime) -> bool:
+    def tell_if_due(self, sub: Subscription, now: datetime) -> bool:
         """Tell the `due_now` listeners if the chat's push is due already; whether it is."""
         if sub.next_due_at is None or sub.next_due_at > now:
             return False
@@ -223,7 +268,8 @@ class Learners:
             if sub is None or not sub.unreachable:
                 return False
             sub = replace(sub, active=True, unreachable=False)
-            sub.next_due_at = self._next_due(sub, now, sub.last_pushed_date)
+            finished = self.finished(sub)
+            sub.next_due_at = None if finished else schedule.next_push(sub, now, sub.last_pushed_date)
             await uow.save_subscription(sub, now)
             await uow.commit()
         return True
@@ -251,18 +297,57 @@ class Learners:
         day = plan_day or current
         if day > current:
             return Done(DoneOutcome.NOT_YET, day)
-        completion = Completion(sub.id, user_id, day, on, when, user_name, note)
+        completion = Completion(sub.id, user_id, day, on, when, user_name, note, sub.round)
         recorded, progress = await self._asked.get(_Asked(sub, user_id, completion))
         if recorded:
             self.notify_group(sub, day)
-            return Done(DoneOutcome.RECORDED, day, progress)
+            graduated = await self._moved_on(sub, day, progress, on)
+            return Done(DoneOutcome.RECORDED, day, progress, graduated)
         if note:
             async with self.store.unit() as uow:
-                added = await uow.add_note(sub.id, user_id, day, note)
+                added = await uow.add_note(sub.id, user_id, day, note, sub.round)
                 await uow.commit()
             if added:
                 return Done(DoneOutcome.NOTE_ADDED, day, progress)
         return Done(DoneOutcome.ALREADY, day, progress)
+
+    async def _moved_on(self, sub: Subscription, day: int, progress: Progress, on: date) -> bool:
+        """After a day was done in a DM: today's nudge is off the schedule; a self-paced DM's next push moves on to
+        the next day not done; a learner who has done every day graduates, and its pushes stop. In a group nothing
+        changes for the chat. Whether they graduated."""
+        if sub.kind is not ChatKind.PRIVATE:
+            return progress.all_done
+        nudge_pending = schedule.is_nudge_due(sub) and sub.last_pushed_date == on
+        if not (nudge_pending or progress.all_done or (sub.pace is Pace.SELF and sub.start_day == day)):
+            return False
+        async with self.store.unit() as uow:
+            fresh = await uow.subscription(sub.address)
+            if fresh is None or fresh.round != sub.round:
+                return False
+            if fresh.pace is Pace.SELF and fresh.start_day == day:
+                fresh.start_day = next_not_done(day, progress.done_days)
+            if progress.all_done:
+                fresh.graduated_on, fresh.next_due_at = on, None
+            elif schedule.is_nudge_due(fresh) and fresh.last_pushed_date == on and fresh.next_due_at is not None:
+                fresh.next_due_at = schedule.next_push(fresh, fresh.next_due_at, on)
+            await uow.save_subscription(fresh, self.clock.now())
+            await uow.commit()
+        return progress.all_done
+
+    async def freeze_news(self, sub: Subscription, progress: Progress) -> tuple[date, ...]:
+        """The missed days a freeze covered that a DM's person hears of now, once (they are marked as told)."""
+        news = untold_freezes(sub, progress)
+        if news and sub.id is not None:
+            await self.store.note_freezes_told(sub.id, news[-1])
+        return news
+
+    async def notes(self, sub: Subscription, user_id: str) -> list[Completion]:
+        """A person's days with a note in this chat, every run of the plan, oldest first."""
+        if sub.id is None:
+            return []
+        async with self.store.reading() as reading:
+            completions = await reading.chat_completions(sub.id)
+        return sorted((c for c in completions if c.user_id == user_id and c.note), key=lambda c: (c.round, c.plan_day))
 
     async def progress(self, address: Address, user_id: str) -> tuple[Subscription, Progress] | None:
         sub = await self.chat(address)
@@ -305,18 +390,12 @@ class Learners:
         ]
 
     def _progress(self, sub: Subscription, days: list[DayDone]) -> Progress:
-        # In their own DM a person's streak counts every day they studied, in groups too (each date once); in a
-        # group only that group's days count.
-        if sub.kind is not ChatKind.PRIVATE:
-            days = [d for d in days if d.subscription_id == sub.id]
-        dates = {d.local_date for d in days}
-        standing = streak(dates, self.today(sub))
-        return Progress(
-            done_days=frozenset(d.plan_day for d in days if d.subscription_id == sub.id),
-            current_day=self.current_day(sub),
-            total_days=self.curriculum.total_days,
-            streak=standing.current,
-            longest_streak=standing.longest,
-            completed_today=standing.today_done,
-            dates=tuple(sorted(dates)),
-        )
+        return progress_of(sub, days, self.today(sub), self.curriculum.total_days)
+
+
+def next_not_done(day: int, done: frozenset[int]) -> int:
+    """The first plan day after `day` not in `done` (past the plan's end when all are)."""
+    day += 1
+    while day in done:
+        day += 1
+    return day

@@ -70,6 +70,14 @@ class Reading(Protocol):
         """An operator's announcement, which ledger rows of kind BROADCAST name by id."""
         ...
 
+    async def person_completions(self, platform: str, user_id: str) -> list[tuple[Subscription, Completion]]:
+        """Every day a person completed in any chat of a platform, with that chat, oldest first (their export)."""
+        ...
+
+    async def person_corrections(self, platform: str, user_id: str) -> list[tuple[Address, Correction]]:
+        """The corrections about a person, or made by them as an admin, in any chat of a platform, oldest first."""
+        ...
+
 
 class UnitOfWork(Reading, Protocol):
     """One transaction: nothing it wrote is kept unless `commit` is awaited."""
@@ -79,20 +87,20 @@ class UnitOfWork(Reading, Protocol):
         ...
 
     async def add_completion(self, completion: Completion) -> bool:
-        """Record a completion; False (and nothing written) if that person already did that plan day."""
+        """Record a completion; False (and nothing written) if that person already did that plan day in that run."""
         ...
 
-    async def add_note(self, subscription_id: int, user_id: str, plan_day: int, note: str) -> bool:
-        """Add a note to a completion already recorded (after the ones it has); False if there is no such
-        completion."""
+    async def add_note(self, subscription_id: int, user_id: str, plan_day: int, note: str, round: int = 1) -> bool:
+        """Add a note to a completion already recorded in run `round` of the plan (after the notes it has); False if
+        there is no such completion."""
         ...
 
     async def add_completions(self, completions: Sequence[Completion]) -> list[bool]:
         """Record many completions in one statement; for each, in order, whether it was new (see add_completion)."""
         ...
 
-    async def remove_completion(self, subscription_id: int, user_id: str, plan_day: int) -> bool:
-        """Undo a completion; False if there was none."""
+    async def remove_completion(self, subscription_id: int, user_id: str, plan_day: int, round: int = 1) -> bool:
+        """Undo a completion of run `round` of the plan; False if there was none."""
         ...
 
     async def add_correction(self, correction: Correction) -> None:
@@ -106,6 +114,12 @@ class UnitOfWork(Reading, Protocol):
     async def forget_member(self, subscription_id: int, user_id: str) -> list[int]:
         """Delete one person's completions in a chat, and the corrections made to their record; returns the plan
         days they had done."""
+        ...
+
+    async def forget_person(self, platform: str, user_id: str, dm: Address | None) -> list[tuple[Address, int]]:
+        """Delete everything about a person on a platform: their DM's subscription and all under it, their
+        completions in every chat, and the corrections about them or made by them. Returns the (chat, plan day) of
+        the completions deleted elsewhere than the DM."""
         ...
 
     async def commit(self) -> None:
@@ -136,6 +150,10 @@ class Store(Protocol):
 
     async def set_post_problem(self, subscription_id: int, problem: str | None) -> None:
         """Note why pushes cannot be posted in a chat that is still there (None: they can again)."""
+        ...
+
+    async def note_freezes_told(self, subscription_id: int, through: date) -> None:
+        """Note that a DM's person has been told of the freezes spent on missed days up to `through`."""
         ...
 
     async def close(self) -> None:

@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Button:
-    """A tap target; `action` is what comes back when pressed, e.g. "done:12"."""
+    """A tap target; `action` is what comes back when pressed, e.g. "done:12". Buttons of one `row` sit side by
+    side, rows one under another (a platform with a smaller row splits it)."""
 
     label: str
     action: str
+    row: int = 0
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,18 @@ class PictureReply:
     private: bool = False  # as on TextReply
 
 
-Reply = TextReply | TopicCard | PictureReply
+@dataclass(frozen=True)
+class FileReply:
+    """A file to download (a learner's data export): a document on Telegram, an attachment on Discord, a file in
+    the demo."""
+
+    data: bytes
+    filename: str
+    caption: str
+    private: bool = False  # as on TextReply
+
+
+Reply = TextReply | TopicCard | PictureReply | FileReply
 
 
 @dataclass(frozen=True)
@@ -68,5 +81,6 @@ class ButtonAnswer:
     """The answer to a button press: a short toast for the presser and, optionally, the card to show instead."""
 
     toast: str
-    card: TopicCard | None = None
+    # What the pressed message becomes: a topic card, or a text with new buttons (a catch-up list, shorter).
+    card: TopicCard | TextReply | None = None
     replies: tuple[Reply, ...] = ()

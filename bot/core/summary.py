@@ -1,5 +1,5 @@
-"""The weekly wrap-up a group gets when a study week ends: topics, who finished how many, streaks, a nudge,
-and the week as a picture."""
+"""The weekly wrap-up a group gets when a study week ends: a stage's milestone when one ends, topics, who finished
+how many, streaks, a nudge, and the week as a picture."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from bot.core.groups import Standing, standings
 from bot.core.heatmap import CellState, Grid, render_png
 from bot.core.i18n import messages
 from bot.core.model import Completion, Subscription
+from bot.core.personal import milestone
 from bot.core.replies import PictureReply, Reply, TextReply
 from curriculum.loader import Curriculum
 from curriculum.schema import week_days
@@ -19,7 +20,7 @@ def weekly_summary(
 ) -> list[Reply]:
     m = messages(sub.language)
     topics = curriculum.week_topics(week, sub.language)
-    rows = standings(completions, week, today)
+    rows = standings(completions, week, today, sub.studies_on if sub.schedule else None, sub.round)
     lines = [m._("📊 Week {week} wrap-up: {title}", week=week, title=topics[0].week.title), ""]
     lines += [f"{t.plan_day}. {t.day.title}" for t in topics]
     lines.append("")
@@ -36,6 +37,8 @@ def weekly_summary(
     else:
         lines += ["", m._("🎓 That was the plan's last week. Congratulations to everyone who studied along!")]
     replies: list[Reply] = [TextReply("\n".join(lines))]
+    if (word := milestone(m, curriculum, week)) is not None:
+        replies.insert(0, TextReply(word))
     if rows:
         replies.append(PictureReply(render_png(_grid(rows[:60], week, m.language)), m._("Week {week}", week=week)))
     return replies

@@ -20,6 +20,7 @@ from bot.core.model import (
     Delivery,
     DeliveryKind,
     DeliveryStatus,
+    Pace,
     Subscription,
 )
 from bot.store.tables import CompletionRow, CorrectionRow, DeliveryRow, SubscriptionRow
@@ -39,9 +40,9 @@ def _plain(model: type[Any], table: Table, spelled_out: Sequence[str]) -> tuple[
     return tuple(names)
 
 
-_SUB_PLAIN = _plain(Subscription, SUBSCRIPTIONS, ("address", "kind"))
+_SUB_PLAIN = _plain(Subscription, SUBSCRIPTIONS, ("address", "kind", "pace"))
 # The columns a Subscription is read from, in the order the plain SELECTs name them.
-SUBSCRIPTION_COLUMNS: tuple[str, ...] = ("platform", "chat_id", "kind", *_SUB_PLAIN)
+SUBSCRIPTION_COLUMNS: tuple[str, ...] = ("platform", "chat_id", "kind", "pace", *_SUB_PLAIN)
 _DELIVERY_PLAIN = _plain(Delivery, DELIVERIES, ("status", "kind"))
 _COMPLETION_PLAIN = _plain(Completion, COMPLETIONS, ())
 _CORRECTION_PLAIN = _plain(Correction, CORRECTIONS, ())
@@ -55,13 +56,14 @@ def subscription(row: Any) -> Subscription:
 def subscription_from(values: dict[str, Any]) -> Subscription:
     """From the values of SUBSCRIPTION_COLUMNS, by name (the dict is used up)."""
     address = Address(values.pop("platform"), values.pop("chat_id"))
-    return Subscription(address=address, kind=ChatKind(values.pop("kind")), **values)
+    kind, pace = ChatKind(values.pop("kind")), Pace(values.pop("pace"))
+    return Subscription(address=address, kind=kind, pace=pace, **values)
 
 
 def subscription_values(sub: Subscription) -> dict[str, Any]:
     """The columns a Subscription is stored in (the id is the caller's)."""
     values = {name: getattr(sub, name) for name in _SUB_PLAIN if name != "id"}
-    values.update(platform=sub.address.platform, chat_id=sub.address.chat_id, kind=sub.kind.value)
+    values.update(platform=sub.address.platform, chat_id=sub.address.chat_id, kind=sub.kind.value, pace=sub.pace.value)
     return values
 
 

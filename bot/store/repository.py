@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, select, update
+from sqlalchemy import bindparam, case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,15 +35,17 @@ _SUBSCRIPTIONS_AT = select(_SUBS).where(
 # EXISTS rather than a join: with a join SQLite's planner walks every subscription of the platform through
 # the (platform, chat_id) index (3 ms at 10k subscribers, and growing) instead of the person's few
 # completions through ix_completions_user_id (0.04 ms).
-_DAYS_DONE = select(_DONE.c.user_id, _DONE.c.subscription_id, _DONE.c.plan_day, _DONE.c.local_date).where(
+_DAYS_DONE = select(
+    _DONE.c.user_id, _DONE.c.subscription_id, _DONE.c.plan_day, _DONE.c.local_date, _DONE.c.round
+).where(
     _DONE.c.user_id.in_(bindparam("users", expanding=True)),
     select(_SUBS.c.id).where(_SUBS.c.id == _DONE.c.subscription_id, _SUBS.c.platform == bindparam("platform")).exists(),
 )
 _ADD_COMPLETION = {
     # Both dialects spell "insert unless the unique key exists" as ON CONFLICT DO NOTHING.
     name: dialect.insert(_DONE)
-    .on_conflict_do_nothing(index_elements=["subscription_id", "user_id", "plan_day"])
-    .returning(_DONE.c.subscription_id, _DONE.c.user_id, _DONE.c.plan_day)
+    .on_conflict_do_nothing(index_elements=["subscription_id", "user_id", "round", "plan_day"])
+    .returning(_DONE.c.subscription_id, _DONE.c.user_id, _DONE.c.round, _DONE.c.plan_day)
     for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
 }
 
@@ -99,12 +101,12 @@ class SqlUnitOfWork:
         new = {tuple(row) for row in result}
         recorded = []
         for c in completions:
-            key = (c.subscription_id, c.user_id, c.plan_day)
+            key = (c.subscription_id, c.user_id, c.round, c.plan_day)
             recorded.append(key in new)
             new.discard(key)  # the same completion twice in one batch is new once
         return recorded
 
-    async def add_note(self, subscription_id: int, user_id: str, plan_day: int, note: str) -> bool:
+    async def add_note(self, subscription_id: int, user_id: str, plan_day: int, note: str, round: int = 1) -> bool:
         # `+` on a string column is || on both dialects.
         joined = case((CompletionRow.note == "", note), else_=CompletionRow.note + "\n" + note)
         result = await self.session.execute(
@@ -112,6 +114,7 @@ class SqlUnitOfWork:
             .where(
                 CompletionRow.subscription_id == subscription_id,
                 CompletionRow.user_id == user_id,
+                CompletionRow.round == round,
                 CompletionRow.plan_day == plan_day,
             )
             .values(note=joined)
@@ -131,11 +134,12 @@ class SqlUnitOfWork:
         result = await self.session.execute(_DAYS_DONE, {"users": list(user_ids), "platform": platform})
         return [DayDone(*row) for row in result]
 
-    async def remove_completion(self, subscription_id: int, user_id: str, plan_day: int) -> bool:
+    async def remove_completion(self, subscription_id: int, user_id: str, plan_day: int, round: int = 1) -> bool:
         result = await self.session.execute(
             delete(CompletionRow).where(
                 CompletionRow.subscription_id == subscription_id,
                 CompletionRow.user_id == user_id,
+                CompletionRow.round == round,
                 CompletionRow.plan_day == plan_day,
             )
         )
@@ -172,6 +176,54 @@ class SqlUnitOfWork:
     async def announcement(self, announcement_id: int) -> Announcement | None:
         row = await self.session.get(AnnouncementRow, announcement_id)
         return mapping.announcement(row) if row is not None else None
+
+    async def person_completions(self, platform: str, user_id: str) -> list[tuple[Subscription, Completion]]:
+        rows = await self.session.execute(
+            select(CompletionRow, SubscriptionRow)
+            .join(SubscriptionRow, CompletionRow.subscription_id == SubscriptionRow.id)
+            .where(CompletionRow.user_id == user_id, SubscriptionRow.platform == platform)
+            .order_by(CompletionRow.completed_at, CompletionRow.id)
+        )
+        return [(mapping.subscription(sub), mapping.completion(done)) for done, sub in rows.all()]
+
+    async def person_corrections(self, platform: str, user_id: str) -> list[tuple[Address, Correction]]:
+        rows = await self.session.execute(
+            select(CorrectionRow, SubscriptionRow.chat_id)
+            .join(SubscriptionRow, CorrectionRow.subscription_id == SubscriptionRow.id)
+            .where(
+                SubscriptionRow.platform == platform,
+                or_(CorrectionRow.member_id == user_id, CorrectionRow.admin_id == user_id),
+            )
+            .order_by(CorrectionRow.at, CorrectionRow.id)
+        )
+        return [(Address(platform, chat_id), mapping.correction(change)) for change, chat_id in rows.all()]
+
+    async def forget_person(self, platform: str, user_id: str, dm: Address | None) -> list[tuple[Address, int]]:
+        chats = select(SubscriptionRow.id).where(SubscriptionRow.platform == platform).scalar_subquery()
+        removed = await self.session.execute(
+            delete(CompletionRow)
+            .where(CompletionRow.user_id == user_id, CompletionRow.subscription_id.in_(chats))
+            .returning(CompletionRow.subscription_id, CompletionRow.plan_day)
+        )
+        days = [(sub_id, day) for sub_id, day in removed.all()]
+        await self.session.execute(
+            delete(CorrectionRow).where(
+                CorrectionRow.subscription_id.in_(chats),
+                or_(CorrectionRow.member_id == user_id, CorrectionRow.admin_id == user_id),
+            )
+        )
+        own = await self.subscription(dm) if dm is not None else None
+        if own is not None and own.id is not None:
+            await self.forget(own.id)
+        addresses = {
+            row.id: Address(platform, row.chat_id)
+            for row in await self.session.execute(
+                select(SubscriptionRow.id, SubscriptionRow.chat_id).where(
+                    SubscriptionRow.id.in_({sub_id for sub_id, _ in days})
+                )
+            )
+        }
+        return [(addresses[sub_id], day) for sub_id, day in days if sub_id in addresses]
 
     async def forget(self, subscription_id: int) -> None:
         for table in (CompletionRow, DeliveryRow, CorrectionRow):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -60,6 +61,13 @@ class SqlStore:
         async with self._sessions() as session:
             await session.execute(
                 update(SubscriptionRow).where(SubscriptionRow.id == subscription_id).values(post_problem=problem)
+            )
+            await session.commit()
+
+    async def note_freezes_told(self, subscription_id: int, through: date) -> None:
+        async with self._sessions() as session:
+            await session.execute(
+                update(SubscriptionRow).where(SubscriptionRow.id == subscription_id).values(freeze_told=through)
             )
             await session.commit()
 

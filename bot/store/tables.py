@@ -7,7 +7,8 @@ from datetime import date, datetime, time
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bot.store.types import LocalDate, UTCDateTime, WallTime
+from bot.core.studydays import Schedule
+from bot.store.types import LocalDate, StudySchedule, UTCDateTime, WallTime
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING = {
@@ -48,6 +49,17 @@ class SubscriptionRow(Base):
     last_pushed_date: Mapped[date | None] = mapped_column(LocalDate, nullable=True)
     last_pushed_day: Mapped[int] = mapped_column(Integer, default=0)
     post_problem: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Where the chat is in the plan, and how it moves (see bot.core.model.Subscription).
+    start_day: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    first_day: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    pace: Mapped[str] = mapped_column(String(16), default="calendar", server_default="calendar")
+    schedule: Mapped[Schedule] = mapped_column(StudySchedule, default=(), server_default="")
+    nudge: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    nudge_time: Mapped[time | None] = mapped_column(WallTime, nullable=True)
+    owner_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    freeze_told: Mapped[date | None] = mapped_column(LocalDate, nullable=True)
+    graduated_on: Mapped[date | None] = mapped_column(LocalDate, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -55,7 +67,8 @@ class SubscriptionRow(Base):
 class CompletionRow(Base):
     __tablename__ = "completions"
     __table_args__ = (
-        UniqueConstraint("subscription_id", "user_id", "plan_day"),
+        # One completion per person per plan day of each run of the plan (a /restart from day 1 starts a new run).
+        UniqueConstraint("subscription_id", "user_id", "round", "plan_day"),
         # A personal streak counts a person's days in every chat (their DM and their groups).
         Index("ix_completions_user_id", "user_id"),
     )
@@ -68,6 +81,7 @@ class CompletionRow(Base):
     local_date: Mapped[date] = mapped_column(LocalDate)
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text, default="")
+    round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class CorrectionRow(Base):

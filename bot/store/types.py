@@ -12,8 +12,10 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, Dialect, String, Time
+from sqlalchemy import Boolean, Date, DateTime, Dialect, String, Text, Time
 from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from bot.core.studydays import Period, Schedule
 
 Convert = Callable[[Any], Any]
 
@@ -109,6 +111,32 @@ class WallTime(_IsoText):
     native = Time()
     cache_ok = True
     sqlite = (_iso_time, _read_iso_time)
+
+
+def _schedule_text(value: Schedule | None) -> str:
+    """'2026-03-02 31;2026-03-10 31 p': each period's first date, its weekdays (bit 0: Monday), 'p' if paused."""
+    return ";".join(f"{p.since.isoformat()} {p.days}{' p' if p.paused else ''}" for p in value or ())
+
+
+def _read_schedule(value: str | None) -> Schedule:
+    periods = []
+    for item in (value or "").split(";"):
+        if item:
+            since, days, *paused = item.split(" ")
+            periods.append(Period(date.fromisoformat(since), int(days), bool(paused)))
+    return tuple(periods)
+
+
+class StudySchedule(_IsoText):
+    """A chat's study days and pauses over time (`bot.core.studydays`), as short text on every dialect."""
+
+    native = Text()
+    cache_ok = True
+    sqlite = (_schedule_text, _read_schedule)
+    other = (_schedule_text, _read_schedule)
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        return dialect.type_descriptor(Text())
 
 
 def writer(column_type: TypeEngine[Any], dialect: str) -> Convert:

@@ -226,8 +226,9 @@ async def test_a_members_menu_holds_only_what_members_may_use(discord_bot: Disco
         """The commands Discord shows this member in the server (the fake decides as Discord does)."""
         return {c["name"] for c in dc.commands if command_denial(c, dc.guilds[GUILD], user) is None}
 
-    admins = {"subscribe", "unsubscribe", "time", "timezone", "lang", "pause", "resume", "members", "mark", "unmark"}
-    assert menu(BO) & admins == set() and {"done", "leaderboard", "forget", "streak"} <= menu(BO)
+    admins = {"subscribe", "unsubscribe", "time", "timezone", "lang", "pause", "resume", "members", "mark", "unmark",
+              "days", "goto", "restart"}  # fmt: skip
+    assert menu(BO) & admins == set() and {"done", "leaderboard", "forget", "streak", "catchup"} <= menu(BO)
     assert admins <= menu(ALICE)
     synced = {c["name"]: c.get("default_member_permissions") for c in dc.commands}
     assert {name for name, perms in synced.items() if perms is not None} == admins

@@ -223,7 +223,7 @@ async def test_an_admins_changes_take_effect_from_the_next_push(
         await ask(dc, "resume", user_id=BO, channel_id=GENERAL)
     dc.guilds[HALL].grant(BO, MANAGE_CHANNELS)  # rights are read from each interaction, not remembered
     resumed = await ask(dc, "resume", user_id=BO, channel_id=GENERAL)
-    assert "Subscribed" in await content(resumed)
+    assert "Resumed" in await content(resumed)
     assert (await app.delivery.run_pass()).sent == 1
     assert author(pushes(dc, GENERAL)[-1]).startswith("📅 Day 3/140")
     chinese = await ask(dc, "lang", {"language": "zh"}, user_id=BO, channel_id=GENERAL)

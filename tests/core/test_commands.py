@@ -167,7 +167,7 @@ async def test_button_marks_the_day_and_the_card_shows_it(app: App) -> None:
     await chat.say("/subscribe")
     answer = await chat.press("done:1")
     assert "Day 1 done" in answer.toast
-    assert answer.card is not None and answer.card.buttons == () and "Done" in answer.card.footer
+    assert isinstance(answer.card, TopicCard) and answer.card.buttons == () and "Done" in answer.card.footer
     assert "Already done" in (await chat.press("done:1")).toast
     assert "not started yet" in (await chat.press("done:9")).toast
     assert "no longer in use" in (await chat.press("done:999")).toast
@@ -329,7 +329,7 @@ async def test_pause_in_a_dm_shows_as_paused_and_unsubscribe_as_not_subscribed(a
     assert "Paused" in await chat.say("/pause")
     settings = await chat.say("/settings")
     assert "Status: paused" in settings and "/resume" in settings and "not subscribed" not in settings
-    assert "Subscribed" in await chat.say("/resume")
+    assert "Resumed" in await chat.say("/resume")
     assert "Status: subscribed" in await chat.say("/settings")
     await chat.say("/unsubscribe")
     assert "Status: not subscribed" in await chat.say("/settings")

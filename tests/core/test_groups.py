@@ -141,7 +141,7 @@ async def test_pause_and_resume_where_the_group_left_off(app: App, clock: Manual
     assert "Paused" in await admin.say("/pause")
     assert (await app.delivery.run_pass(datetime(2026, 3, 3, 8, 0, tzinfo=UTC))).claimed == 0
     clock.set(datetime(2026, 3, 10, 7, 0, tzinfo=UTC))
-    assert "Subscribed" in await admin.say("/resume")
+    assert "Resumed" in await admin.say("/resume")
     await app.delivery.run_pass(clock.now())
     assert [c.plan_day for c in gateway.cards_to("-1")] == [1, 2]  # day 2 after the break, not day 9
 

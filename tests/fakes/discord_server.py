@@ -168,8 +168,11 @@ class FakeDiscord:
         token: str | None = None,
         heartbeat_interval_ms: int = 41250,
         shards: int = 1,
+        attachment_limit: int = 10 * 1024 * 1024,
     ) -> None:
         self.application_id = application_id
+        # A bot's upload limit per file where the server has no boost (Discord answers 413, code 40005, above it).
+        self.attachment_limit = attachment_limit
         self.bot = p.user(bot_user_id, bot_name, bot=True)
         self.owner = p.user(bot_user_id + 1, "owner")
         self.token = token
@@ -575,6 +578,8 @@ class FakeDiscord:
             body, files = await _read_body(request)
         except ValueError:
             return _respond(400, p.error_body(50109, "The request body contains invalid JSON."))
+        if any(len(f.data) > self.attachment_limit for f in files.values()):
+            return _respond(413, p.error_body(40005, "Request entity too large"))
         path = request.path.removeprefix(API_PREFIX)
         record = RecordedRequest(request.method, path, dict(request.query), body)
         self.requests.append(record)

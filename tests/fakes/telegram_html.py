@@ -14,6 +14,7 @@ from typing import Any
 from .telegram_objects import ApiError, Params, utf16_len
 
 TEXT_LIMIT, CAPTION_LIMIT, CALLBACK_DATA_BYTES, TOAST_LIMIT = 4096, 1024, 64, 200
+ROW_BUTTONS, KEYBOARD_BUTTONS = 8, 100
 COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 TAGS = frozenset({"a", "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "tg-emoji",
                   "code", "pre", "blockquote"})  # fmt: skip
@@ -95,11 +96,15 @@ def check_caption(params: Params) -> None:
 
 
 def check_keyboard(params: Params) -> None:
-    """Inline keyboards: each button has a label and one action; callback_data is 1-64 bytes."""
+    """Inline keyboards: each button has a label and one action; callback_data is 1-64 bytes; at most 8 buttons in
+    a row and 100 in all (tginfo/Telegram-Limits#228; Telegram answers "reply markup is too long")."""
     markup: Any = params.get("reply_markup")
     if not isinstance(markup, dict) or "inline_keyboard" not in markup:
         return
-    for row in markup["inline_keyboard"]:
+    rows = markup["inline_keyboard"]
+    if any(len(row) > ROW_BUTTONS for row in rows) or sum(len(row) for row in rows) > KEYBOARD_BUTTONS:
+        raise ApiError(400, "Bad Request: reply markup is too long")
+    for row in rows:
         for button in row:
             if not str(button.get("text") or "").strip():
                 raise ApiError(400, "Bad Request: BUTTON_TEXT_EMPTY")

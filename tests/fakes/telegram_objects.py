@@ -239,6 +239,18 @@ def photo_sizes(file_key: str, size: int) -> list[Params]:
     ]  # fmt: skip
 
 
+# Bots upload files of at most 50 MB (a photo: 10 MB).
+UPLOAD_LIMIT = 50 * 1024 * 1024
+
+
+def document_json(file_key: str, document: UploadedFile | str) -> Params:
+    """The Document Telegram answers a sendDocument with: the uploaded file's name, type and size."""
+    if isinstance(document, UploadedFile):
+        return {"file_id": f"{file_key}-{len(document.data)}", "file_unique_id": f"{file_key}u",
+                "file_name": document.filename, "mime_type": document.content_type, "file_size": len(document.data)}
+    return {"file_id": document, "file_unique_id": f"{file_key}u"}  # fmt: skip
+
+
 def apply_edit(record: Params, params: Params, field_name: str | None) -> None:
     """editMessageText/Caption (field_name "text"/"caption") or ReplyMarkup (None), in place."""
     # Telegram drops the inline keyboard of an edited message unless it is sent again.
@@ -274,6 +286,8 @@ def message_json(record: Params, chat: Params, sender: Params) -> Params:
             msg["caption_entities"] = record["entities"]
     if record["photo_sizes"]:
         msg["photo"] = record["photo_sizes"]
+    if record.get("document_info"):
+        msg["document"] = record["document_info"]
     markup = record["reply_markup"]
     # Message.reply_markup can only be an inline keyboard; reply keyboards are not echoed.
     if isinstance(markup, dict) and "inline_keyboard" in markup:

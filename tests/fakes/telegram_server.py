@@ -117,6 +117,7 @@ class FakeTelegram:
             "deleteMyCommands": self._delete_my_commands,
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
+            "sendDocument": self._send_document,
             "editMessageText": lambda p: self._edit(p, "text"),
             "editMessageCaption": lambda p: self._edit(p, "caption"),
             "editMessageReplyMarkup": lambda p: self._edit(p, None),
@@ -549,6 +550,25 @@ class FakeTelegram:
             photo=data,
             photo_ref=None if data is not None else str(photo),
             photo_size=len(data) if data is not None else 1,
+        )
+
+    def _send_document(self, params: Params) -> Params:
+        document = params.get("document")
+        if document is None:
+            raise ApiError(400, "Bad Request: there is no document in the request")
+        self._obey("sendDocument", params, rules.check_caption, rules.check_keyboard)
+        if isinstance(document, UploadedFile):
+            if not document.data:
+                raise ApiError(400, "Bad Request: file must be non-empty")
+            if len(document.data) > tgo.UPLOAD_LIMIT:
+                raise ApiError(413, "Request Entity Too Large")
+        data = document.data if isinstance(document, UploadedFile) else None
+        return self._store(
+            params,
+            caption=params.get("caption"),
+            entities=params.get("caption_entities"),
+            document=data,
+            document_info=tgo.document_json(f"doc{tgo.parse_chat_id(params)}", document),
         )
 
     def _store(self, params: Params, *, photo_size: int = 0, **content: Any) -> Params:

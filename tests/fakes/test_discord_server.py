@@ -303,6 +303,19 @@ async def test_dm_attachments_and_edits(dc: FakeDiscord) -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_file_over_the_upload_limit_is_refused(dc: FakeDiscord) -> None:
+    dc.attachment_limit = 1024
+    bot = Bot()
+    async with dc.running(bot):
+        user = await bot.fetch_user(STUDENT)
+        await user.send("fits", file=discord.File(io.BytesIO(b"x" * 1024), "a.json"))
+        with pytest.raises(discord.HTTPException) as too_big:
+            await user.send("too big", file=discord.File(io.BytesIO(b"x" * 1025), "b.json"))
+        assert too_big.value.status == 413 and too_big.value.code == 40005
+        assert [m.content for m in dc.messages_in(dc.dm_channel_id(STUDENT))] == ["fits"]
+
+
+@pytest.mark.asyncio
 async def test_faults_map_to_discord_py_exceptions(dc: FakeDiscord) -> None:
     bot = Bot()
     async with dc.running(bot):

@@ -19,6 +19,7 @@ from telegram import (
     ChatMemberMember,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     Message,
     Update,
 )
@@ -128,6 +129,34 @@ async def test_send_photo_keeps_bytes() -> None:
     assert stored["photo"] == data and stored["caption"] == "chart"
     upload = tg.calls_of("sendPhoto")[0].params["photo"]
     assert isinstance(upload, UploadedFile) and upload.data == data
+
+
+async def test_send_document_keeps_the_file_and_refuses_what_telegram_refuses() -> None:
+    async with FakeTelegram() as tg, make_bot(tg) as bot:
+        msg = await bot.send_document(42, InputFile(b'{"a": 1}', filename="export.json"), caption="your data")
+        assert msg.document is not None and msg.document.file_name == "export.json" and msg.document.file_size == 8
+        assert msg.caption == "your data"
+        with pytest.raises(BadRequest, match="non-empty"):
+            await bot.send_document(42, InputFile(b"", filename="empty.json"))
+        with pytest.raises(BadRequest, match="caption is too long"):
+            await bot.send_document(42, InputFile(b"x", filename="x.txt"), caption="x" * 1025)
+        with pytest.raises(BadRequest, match="no document"):
+            await bot._post("sendDocument", {"chat_id": 42})  # a request PTB itself never makes
+    (stored,) = tg.messages(42)
+    assert stored["document"] == b'{"a": 1}' and stored["document_info"]["mime_type"] == "application/json"
+
+
+async def test_a_keyboard_holds_8_buttons_a_row_and_100_in_all() -> None:
+    def keyboard(rows: int, per_row: int) -> InlineKeyboardMarkup:
+        row = [InlineKeyboardButton(str(b), callback_data=str(b)) for b in range(per_row)]
+        return InlineKeyboardMarkup([row] * rows)
+
+    async with FakeTelegram() as tg, make_bot(tg) as bot:
+        await bot.send_message(1, "ok", reply_markup=keyboard(12, 8))
+        for rows, per_row in ((1, 9), (13, 8)):
+            with pytest.raises(BadRequest, match=r"(?i)reply markup is too long"):
+                await bot.send_message(1, "too many", reply_markup=keyboard(rows, per_row))
+    assert len(tg.malformed) == 2
 
 
 @pytest.mark.parametrize(

@@ -36,7 +36,7 @@ async def test_a_send_job_takes_its_handed_claims_over_and_fences_out_the_ticket
         await Chat(app, chat_id=chat, user_id=chat).say("/subscribe 08:00 UTC")
     await group_with_admin(app, "-5", "9")
     ids = await claim(app, curriculum, DAY_8, "ticket")
-    assert len(ids) == 4  # two pushes, and the group's push with its wrap-up
+    assert len(ids) == 6  # each DM's push with its own week's summary, and the group's push with its wrap-up
     ledger = app.store.ledger
 
     claims = await ledger.take_over(ids, "ticket", Lease("run-1", DAY_8 + LEASE), DAY_8)
@@ -45,6 +45,7 @@ async def test_a_send_job_takes_its_handed_claims_over_and_fences_out_the_ticket
     [group] = [c for c in claims if c.subscription.address.chat_id == "-5"]
     assert group.delivery.kind is DeliveryKind.PUSH and group.wrap_up is not None
     assert group.wrap_up.kind is DeliveryKind.SUMMARY
+    assert {c.wrap_up.kind for c in claims if c is not group and c.wrap_up is not None} == {DeliveryKind.WEEKLY}
     # The planner's ticket no longer holds them: nothing can be marked on the wire under it.
     assert await ledger.record("ticket", ids, [], [], DAY_8) == set()
     # Taken over again with the same ticket while the run's lease lives: nothing (the run keeps them).

@@ -10,7 +10,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import discord
 
-from bot.core.replies import Button, PictureReply, Reply, TextReply, TopicCard
+from bot.core.replies import Button, FileReply, PictureReply, Reply, TextReply, TopicCard
 
 TEXT_LIMIT = 2000
 TITLE_LIMIT = 256
@@ -19,6 +19,7 @@ FOOTER_LIMIT = 2048
 EMBED_LIMIT = 6000
 FIELDS_LIMIT = 25
 LABEL_LIMIT = 80
+ROWS_LIMIT, ROW_LIMIT = 5, 5
 CUSTOM_ID_PREFIX = "studybot:"
 PICTURE_NAME = "progress.png"
 CARD_COLOUR = discord.Colour(0x2B8A3E)
@@ -76,8 +77,14 @@ def view_of(buttons: tuple[Button, ...]) -> discord.ui.View | None:
     if not buttons:
         return None
     view = discord.ui.View(timeout=None)
-    for button in buttons[:25]:
-        view.add_item(ActionButton(button.action, button.label))
+    # Discord: 5 rows of 5 buttons; the core's rows are kept where they fit, else discord.py fills rows in order.
+    rows = sorted({b.row for b in buttons})
+    fits = len(rows) <= ROWS_LIMIT and all(sum(b.row == r for b in buttons) <= ROW_LIMIT for r in rows)
+    for button in buttons[: ROWS_LIMIT * ROW_LIMIT]:
+        item = ActionButton(button.action, button.label)
+        if fits:
+            item.row = rows.index(button.row)
+        view.add_item(item)
     return view
 
 
@@ -110,8 +117,12 @@ class Outgoing:
     embed: discord.Embed | None = None
     buttons: tuple[Button, ...] = ()
     png: bytes | None = None
+    # A file to attach under its own name (a data export).
+    document: tuple[str, bytes] | None = None
 
     def file(self) -> discord.File | None:
+        if self.document is not None:
+            return discord.File(io.BytesIO(self.document[1]), filename=self.document[0])
         return None if self.png is None else discord.File(io.BytesIO(self.png), filename=PICTURE_NAME)
 
     def kwargs(self) -> dict[str, Any]:
@@ -143,5 +154,7 @@ def outgoing(reply: Reply) -> Outgoing:
         return Outgoing(embed=card_embed(reply), buttons=reply.buttons)
     if isinstance(reply, PictureReply):
         return Outgoing(content=clip(reply.caption, TEXT_LIMIT), png=reply.png)
+    if isinstance(reply, FileReply):
+        return Outgoing(content=clip(reply.caption, TEXT_LIMIT), document=(reply.filename, reply.data))
     assert isinstance(reply, TextReply)
     return Outgoing(content=clip(reply.text, TEXT_LIMIT) or "…", buttons=reply.buttons)

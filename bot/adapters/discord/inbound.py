@@ -30,9 +30,9 @@ _T = TypeVar("_T")
 
 # Commands whose answers the core marks private: known before it answers, so that a slow one's "thinking..." is
 # shown to the asker only as well (a deferred response cannot change who sees it).
-ASKER_ONLY = frozenset({"streak", "progress", "week", "members"})
+ASKER_ONLY = frozenset({"streak", "progress", "week", "members", "catchup", "notes", "restart"})
 # Commands that start pushes to the channel they are typed in.
-POSTING = frozenset({"subscribe", "resume"})
+POSTING = frozenset({"subscribe", "resume", "goto"})
 # Discord drops an interaction not answered within 3 s; a slower core answer is deferred first.
 DEFER_AFTER = 2.0
 

@@ -13,7 +13,7 @@ from discord.app_commands import AppCommandContext, TranslationContextLocation, 
 from bot.adapters.discord.format import clip
 from bot.adapters.discord.inbound import DiscordInbound
 from bot.core.i18n import DEFAULT_LANGUAGE, language_from_hint, messages
-from bot.core.menu import ADMIN_ONLY, COMMANDS, MAX_NOTE, N_
+from bot.core.menu import ADMIN_ONLY, COMMANDS, DM_ONLY, MAX_NOTE, N_
 
 DESCRIPTION_LIMIT = 100
 Callback = Callable[Concatenate[discord.Interaction, ...], Coroutine[Any, Any, None]]
@@ -31,12 +31,23 @@ CHANNEL_ADMINS = discord.Permissions(manage_channels=True)
 SERVER_ONLY = frozenset({"leaderboard", "members", "mark", "unmark"})
 # Explicit False: an unset context would be filled in from the tree's defaults, which include DMs.
 SERVER = AppCommandContext(guild=True, dm_channel=False, private_channel=False)
+# A person's own settings and data: in a DM with the bot only.
+DM = AppCommandContext(guild=False, dm_channel=True, private_channel=False)
 TIME = N_("Time of day, 24-hour HH:MM, e.g. 08:30")
 ZONE = N_("Time zone: an IANA name such as Asia/Shanghai, or an offset like UTC+8")
 LANGUAGE = N_("The language of the bot's messages here")
 NOTE = N_("What you studied (optional)")
 MEMBER = N_("The member whose record to correct")
 DAY = N_("Plan day (default: the current day)")
+DONE_DAY = N_("The plan day to mark (default: today's)")
+PAUSE_DAYS = N_("For how many days (default: until /resume)")
+STUDY_DAYS = N_("Weekdays to study on: mon-fri, mon,wed,fri, every day")
+PACE = N_("calendar: a day per study day; self: the next day not done")
+NUDGE = N_("off, on, or a time such as 19:30 (before 22:00)")
+GOTO_DAY = N_("The plan day to jump to")
+GOTO_WEEK = N_("Or the week to jump to (its first day)")
+NOTES_WEEK = N_("Only this week's notes")
+PACES = [app_commands.Choice(name=N_("calendar"), value="calendar"), app_commands.Choice(name=N_("self"), value="self")]
 LANGUAGES = [app_commands.Choice(name="English", value="en"), app_commands.Choice(name="中文", value="zh")]
 WHAT = N_("In a server channel: the whole channel (admins) or only your own record")
 FORGET_CHOICES = [app_commands.Choice(name=N_("this chat"), value="chat"),
@@ -68,7 +79,7 @@ def install(tree: app_commands.CommandTree[Any], inbound: DiscordInbound) -> Non
             name=name,
             description=clip(descriptions[name], DESCRIPTION_LIMIT),
             callback=callback,
-            allowed_contexts=SERVER if name in SERVER_ONLY else None,
+            allowed_contexts=SERVER if name in SERVER_ONLY else DM if name in DM_ONLY else None,
         )
         if name in ADMIN_ONLY:
             # In a server, shown only to those who may use it (Discord ignores this in DMs, where everyone may).
@@ -103,9 +114,42 @@ def _with_options(inbound: DiscordInbound) -> dict[str, Callback]:
     async def lang(interaction: discord.Interaction, language: str) -> None:
         await inbound.on_command(interaction, "lang", language)
 
-    @app_commands.describe(note=NOTE)
-    async def done(interaction: discord.Interaction, note: app_commands.Range[str, 1, MAX_NOTE] | None = None) -> None:
-        await inbound.on_command(interaction, "done", note)
+    @app_commands.describe(note=NOTE, day=DONE_DAY)
+    async def done(
+        interaction: discord.Interaction,
+        note: app_commands.Range[str, 1, MAX_NOTE] | None = None,
+        day: app_commands.Range[int, 1, 999] | None = None,
+    ) -> None:
+        await inbound.on_command(interaction, "done", _day(day), note)
+
+    @app_commands.describe(days=PAUSE_DAYS)
+    async def pause(interaction: discord.Interaction, days: app_commands.Range[int, 1, 365] | None = None) -> None:
+        await inbound.on_command(interaction, "pause", _day(days))
+
+    @app_commands.describe(days=STUDY_DAYS)
+    async def study_days(interaction: discord.Interaction, days: str | None = None) -> None:
+        await inbound.on_command(interaction, "days", days)
+
+    @app_commands.describe(pace=PACE)
+    @app_commands.choices(pace=PACES)
+    async def set_pace(interaction: discord.Interaction, pace: str | None = None) -> None:
+        await inbound.on_command(interaction, "pace", pace)
+
+    @app_commands.describe(when=NUDGE)
+    async def nudge(interaction: discord.Interaction, when: str | None = None) -> None:
+        await inbound.on_command(interaction, "nudge", when)
+
+    @app_commands.describe(day=GOTO_DAY, week=GOTO_WEEK)
+    async def goto(
+        interaction: discord.Interaction,
+        day: app_commands.Range[int, 1, 999] | None = None,
+        week: app_commands.Range[int, 1, 99] | None = None,
+    ) -> None:
+        await inbound.on_command(interaction, "goto", f"week {week}" if week is not None and day is None else _day(day))
+
+    @app_commands.describe(week=NOTES_WEEK)
+    async def notes(interaction: discord.Interaction, week: app_commands.Range[int, 1, 99] | None = None) -> None:
+        await inbound.on_command(interaction, "notes", None if week is None else f"week {week}")
 
     @app_commands.describe(member=MEMBER, day=DAY)
     async def mark(
@@ -125,7 +169,9 @@ def _with_options(inbound: DiscordInbound) -> dict[str, Callback]:
         await inbound.on_command(interaction, "forget", "me" if what == "me" else None)
 
     callbacks: dict[str, Callback] = {"subscribe": subscribe, "time": set_time, "timezone": set_zone, "lang": lang,
-                                      "done": done, "mark": mark, "unmark": unmark, "forget": forget}  # fmt: skip
+                                      "done": done, "mark": mark, "unmark": unmark, "forget": forget, "pause": pause,
+                                      "days": study_days, "pace": set_pace, "nudge": nudge, "goto": goto,
+                                      "notes": notes}  # fmt: skip
     return callbacks
 
 

@@ -18,6 +18,8 @@ from bot.core.replies import Button, TopicCard
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 TOAST_LIMIT = 200
+# Telegram's inline keyboards: at most 8 buttons in a row.
+ROW_LIMIT = 8
 
 
 def clip(text: str, limit: int) -> str:
@@ -32,7 +34,12 @@ def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None
     # Telegram allows 64 bytes of callback data; the core's actions are short ("done:140", "forget:-100…:42").
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.action) for b in buttons]])
+    rows: dict[int, list[InlineKeyboardButton]] = {}
+    for b in buttons:
+        rows.setdefault(b.row, []).append(InlineKeyboardButton(b.label, callback_data=b.action))
+    return InlineKeyboardMarkup(
+        [row[i : i + ROW_LIMIT] for _, row in sorted(rows.items()) for i in range(0, len(row), ROW_LIMIT)]
+    )
 
 
 @lru_cache(maxsize=1024)

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from telegram import ChatMember, Message
+from telegram import ChatMember, InputFile, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ExtBot
@@ -26,7 +26,7 @@ from bot.core.ports import (
     SendUncertain,
     TemporaryFailure,
 )
-from bot.core.replies import PictureReply, Reply, TextReply, TopicCard
+from bot.core.replies import FileReply, PictureReply, Reply, TextReply, TopicCard
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +157,12 @@ class TelegramGateway:
             caption = clip(reply.caption, CAPTION_LIMIT)
             return await self.bot.send_photo(
                 chat_id, photo=reply.png, caption=caption, allow_paid_broadcast=self.paid, rate_limit_args=on_wire
+            )
+        if isinstance(reply, FileReply):
+            document = InputFile(reply.data, filename=reply.filename)
+            caption = clip(reply.caption, CAPTION_LIMIT)
+            return await self.bot.send_document(
+                chat_id, document=document, caption=caption, allow_paid_broadcast=self.paid, rate_limit_args=on_wire
             )
         if isinstance(reply, TopicCard):
             text, markup = card_html(reply), keyboard(reply.buttons)
