@@ -43,6 +43,8 @@ class Sizes:
     light: int  # replies offered at a rate the bot keeps up with: the time of one update without queueing
     light_rate: float
     profile_items: int  # pushes or updates in a profiled run: enough for stable proportions, and quick
+    dashboard_subscribers: int = 10_000  # the dashboard's pages, on SQLite with this many subscribers...
+    dashboard_requests: int = 200  # ...each page asked this many times, one at a time
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,6 +87,8 @@ QUICK = Sizes(
     light=100,
     light_rate=20.0,
     profile_items=500,
+    dashboard_subscribers=1_000,
+    dashboard_requests=30,
 )
 
 

@@ -1,7 +1,9 @@
 """The composition root: builds a whole process from settings (store, core, delivery, and each platform's adapter)
-for the role it plays. `studybot run`, `deliver` and `demo` are selections from one builder; tests inject a clock,
-a plan or the console's input and output. A role that serves (`run`) gets the web server when STUDYBOT_WEB_PORT
-is set: /healthz, /metrics and, in webhook mode, Telegram's webhook."""
+for the role it plays. `studybot run`, `deliver`, `web` and `demo` are selections from one builder; tests inject a
+clock, a plan or the console's input and output. A role that serves (`run`, `web`, `demo`) gets the web server when
+STUDYBOT_WEB_PORT is set: /healthz, /metrics, the dashboard and, in webhook mode, Telegram's webhook. The roles that
+answer people (`run`, `web`, `demo`) sign the dashboard's links with one key: STUDYBOT_SECRET_KEY, or the one kept
+in the database."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from bot.core.learner import Defaults, Learners
 from bot.core.metering import NO_METER, Meter
 from bot.core.ports import Clock
 from bot.core.updates import HandledUpdates
+from bot.logs import mask_secret
 from bot.settings import Settings
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
@@ -36,6 +39,7 @@ from scheduler.live import LiveBoard
 from scheduler.runner import DeliveryRunner
 
 if TYPE_CHECKING:  # imported only when the web server is on (prometheus-client, FastAPI, uvicorn)
+    from bot.web.dashboard.auth import Signing
     from bot.web.metrics import Metrics
     from bot.web.server import WebServer
 
@@ -139,6 +143,7 @@ class Role(StrEnum):
     DELIVER = "deliver"  # one pass from cron: each platform's sending side only
     WORKER = "worker"  # a fleet worker: each platform's sending side, and the fleet's jobs
     DEMO = "demo"  # the console chat, on a clock the demo moves
+    WEB = "web"  # the web server alone (the dashboard): each platform's sending side, for admin checks only
 
 
 @dataclass
@@ -151,6 +156,7 @@ class Process:
     runner: DeliveryRunner | None = None
     web: WebServer | None = None  # started first and stopped first by the role's main loop
     fleet: FleetContext | None = None
+    links: Signing | None = None  # the dashboard's sign-in links and sessions, in the roles that answer people
 
     async def close(self) -> None:
         await self.app.close()
@@ -169,10 +175,14 @@ async def build(
     migrate: bool = True,
     console: tuple[Read, Write] | None = None,
     demo_files: Path | None = None,
+    link_clock: Clock | None = None,
 ) -> Process:
-    """`demo_files`: where the demo writes the pictures and files the bot sends (None: it only prints)."""
+    """`demo_files`: where the demo writes the pictures and files the bot sends (None: it only prints).
+    `link_clock` times the dashboard's links and sessions: real time (the demo's clock tells a story) unless a test
+    moves it."""
     metrics = _metrics() if role in SERVING and settings.web_port is not None else None
     app = await bootstrap(settings, clock=clock, curriculum=curriculum, migrate=migrate, meter=metrics)
+    links = await signing(settings, app, link_clock or SystemClock()) if role in ANSWERING else None
     if role is Role.DEMO:
         from bot.adapters.console import ConsoleChat
 
@@ -181,7 +191,8 @@ async def build(
         read, write = console or (_no_input, print)
         chat = ConsoleChat(app.commands, app.delivery.run_pass, app.clock, read, write, demo_files)
         app.gateways.connected(chat.gateway)
-        return Process(app, [chat])
+        web = None if metrics is None else web_server(settings, app, [chat], None, metrics, links)
+        return Process(app, [chat], web=web, links=links)
     updates = HandledUpdates(app.store.updates, app.clock, "telegram") if settings.telegram_webhook_url else None
     parts = platforms(settings, app.commands, receive=role is Role.RUN, updates=updates)
     if role is Role.WORKER:
@@ -194,12 +205,34 @@ async def build(
         interval, live_seconds = settings.delivery_interval_seconds, settings.live_edit_seconds
         runner = DeliveryRunner(app.delivery, interval, app.live, live_seconds, passes=not settings.fleet)
         app.learners.due_now.append(runner.kick)  # a push due at once (a group's day 1) goes out now, not next pass
-    web = None if metrics is None else web_server(settings, app, parts, runner, metrics)
-    return Process(app, parts, runner, web)
+    web = None if metrics is None else web_server(settings, app, parts, runner, metrics, links)
+    return Process(app, parts, runner, web, links=links)
 
 
 # The roles that serve the web server (when STUDYBOT_WEB_PORT is set); a role added later joins here.
-SERVING = frozenset({Role.RUN})
+SERVING = frozenset({Role.RUN, Role.WEB, Role.DEMO})
+# The roles that answer people, and so sign the dashboard's links (/dashboard) and check them (its pages).
+ANSWERING = frozenset({Role.RUN, Role.WEB, Role.DEMO})
+# The name of the dashboard's key in the database, when STUDYBOT_SECRET_KEY does not give it.
+DASHBOARD_KEY = "dashboard"
+
+
+async def signing(settings: Settings, app: App, clock: Clock) -> Signing:
+    """The dashboard's signer: the key from STUDYBOT_SECRET_KEY, or the one every process on the database shares
+    (made by the first that needed it). /dashboard answers with its links from now on."""
+    from bot.web.dashboard.auth import Signing, new_key
+
+    if settings.secret_key is not None:
+        key = settings.secret_key.get_secret_value()
+    else:
+        fresh = new_key()
+        mask_secret(fresh)  # the driver's debug log would show it as it goes in
+        key = await app.store.shared_secret(DASHBOARD_KEY, lambda: fresh, app.clock.now())
+        mask_secret(key)
+    public = settings.public_url
+    links = Signing(key, clock, (lambda: public) if public else lambda: None)
+    app.commands.links = links
+    return links
 
 
 def _metrics() -> Metrics:
@@ -209,9 +242,15 @@ def _metrics() -> Metrics:
 
 
 def web_server(
-    settings: Settings, app: App, parts: list[PlatformPart], runner: DeliveryRunner | None, metrics: Metrics
+    settings: Settings,
+    app: App,
+    parts: list[PlatformPart],
+    runner: DeliveryRunner | None,
+    metrics: Metrics,
+    links: Signing | None = None,
 ) -> WebServer:
-    """The web server of a serving role: health of this process's parts, its metrics, and its platforms' webhooks.
+    """The web server of a serving role: health of this process's parts, its metrics, its platforms' webhooks and,
+    with `links`, the dashboard (whose links, without STUDYBOT_PUBLIC_URL, name the address it listens on).
 
     `studybot_workers` is 1 where this process makes the delivery passes itself (`run`), else 0; a process whose
     pushes go out elsewhere sets it from there."""
@@ -235,9 +274,18 @@ def web_server(
         runner=runner,
         last_push=lambda: metrics.last_push,
     )
-    web = make_app(WebParts(health, metrics, app.store.count_active, webhooks))
+    dashboard = None
+    if links is not None:
+        from bot.web.dashboard.site import Site
+
+        secure = (settings.public_url or "").startswith("https://")
+        dashboard = Site(app.commands, links, secure_cookies=secure)
+    web = make_app(WebParts(health, metrics, app.store.count_active, webhooks, dashboard))
     assert settings.web_port is not None
-    return WebServer(web, settings.web_host, settings.web_port)
+    server = WebServer(web, settings.web_host, settings.web_port)
+    if links is not None and settings.public_url is None:
+        links.base_url = server.local_url
+    return server
 
 
 async def _no_input() -> str | None:

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from pydantic import SecretStr, ValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from bot.bootstrap import Role, build
+from bot.bootstrap import Process, Role, build
 from bot.broadcasting import Platform
 from bot.core.clock import ManualClock, SystemClock
 from bot.core.i18n import messages
@@ -31,6 +31,9 @@ from bot.store.engine import safe_url, url_secrets
 from bot.store.migrate import at_head, upgrade
 from curriculum.loader import PlanError, load_curriculum, load_plan
 from curriculum.schema import DAYS_PER_WEEK
+
+if TYPE_CHECKING:
+    from bot.adapters.console import ConsoleChat
 
 app = typer.Typer(
     help="studybot: a study-habit bot for the 20-week Python full-stack AI plan.",
@@ -72,8 +75,9 @@ def _settings() -> Settings:
 
 
 def _secrets(settings: Settings) -> list[str]:
-    """Everything that must never be printed: the tokens, the webhook's secret and the database URL's password."""
-    secret = (settings.telegram_token, settings.discord_token, settings.telegram_webhook_secret)
+    """Everything that must never be printed: the tokens, the webhook's secret, the dashboard's key and the database
+    URL's password."""
+    secret = (settings.telegram_token, settings.discord_token, settings.telegram_webhook_secret, settings.secret_key)
     tokens = [s.get_secret_value() for s in secret if s is not None]
     return tokens + url_secrets(settings.database_url.get_secret_value())
 
@@ -94,7 +98,8 @@ def demo(
     database: Annotated[str | None, typer.Option(help="database URL (default: a fresh SQLite file)")] = None,
     files: Annotated[Path | None, typer.Option(help="folder for the pictures and files the bot sends")] = None,
 ) -> None:
-    """Chat with the bot in this terminal, with a demo clock that /nextday moves forward."""
+    """Chat with the bot in this terminal, with a demo clock that /nextday moves forward; your dashboard is served on
+    this machine, and its link printed (STUDYBOT_WEB_PORT chooses the port, else any free one)."""
     from bot.adapters.console import ConsoleChat, Terminal, line_editing
     from bot.core.menu import COMMANDS
 
@@ -102,7 +107,8 @@ def demo(
     logging.basicConfig(level=logging.WARNING)
     folder = Path(tempfile.mkdtemp(prefix="studybot-demo-"))
     url = database or f"sqlite+aiosqlite:///{folder / 'demo.db'}"
-    settings = settings.model_copy(update={"database_url": SecretStr(url)})
+    local = {} if settings.web_port is not None else {"web_port": 0, "web_host": "127.0.0.1"}
+    settings = settings.model_copy(update={"database_url": SecretStr(url), **local})
     line_editing([f"/{name}" for name, _ in COMMANDS] + ["/nextday", "/quit"])
     terminal = Terminal()
     process = None
@@ -112,6 +118,7 @@ def demo(
                                      demo_files=files or folder / "files"))  # fmt: skip
         [console] = process.platforms
         assert isinstance(console, ConsoleChat)
+        terminal.run(_demo_dashboard(process, console))
         console.greet()
         while True:
             try:
@@ -125,6 +132,8 @@ def demo(
     finally:
         if process is not None:
             with contextlib.suppress(Exception):
+                if process.web is not None:
+                    terminal.run(process.web.stop(), timeout=5)
                 terminal.run(process.close(), timeout=5)
         terminal.close()
         for leftover in folder.glob("demo.db*") if database is None else ():
@@ -133,6 +142,23 @@ def demo(
 
 async def _no_line() -> str | None:
     return None
+
+
+async def _demo_dashboard(demo: Process, console: ConsoleChat) -> None:
+    """Serve the demo's dashboard and print the link to the learner's page: a newcomer sees it with no token."""
+    from bot.web.server import WebUnavailable
+
+    if demo.web is None or demo.links is None:
+        return
+    try:
+        await demo.web.start()
+    except WebUnavailable as exc:
+        typer.echo(f"(no dashboard: {exc})")
+        demo.web = None
+        return
+    link = demo.links.sign_in_url(console.address.platform, console.user_id, console.user_name, None)
+    typer.echo(f"🌐 Your dashboard in a browser: {link}\n   (/dashboard prints a fresh link; it signs in for "
+               f"{demo.links.link_minutes} minutes)\n")  # fmt: skip
 
 
 @app.command()
@@ -150,6 +176,25 @@ def run() -> None:
     from bot.runtime import serve
 
     code = _guarded(lambda: asyncio.run(serve(settings)))
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+def web() -> None:
+    """Serve the web dashboard (and /healthz, /metrics) alone, beside `studybot run` on the same database."""
+    settings = _settings()
+    if settings.web_port is None:
+        typer.echo(
+            "The web server needs a port: set STUDYBOT_WEB_PORT (and STUDYBOT_PUBLIC_URL, the address browsers open,\n"
+            "so that /dashboard's links point here).",
+            err=True,
+        )
+        raise typer.Exit(2)
+    setup_logging(settings.log_level, _secrets(settings))
+    from bot.hosting import host
+
+    code = _guarded(lambda: asyncio.run(host(settings)))
     if code:
         raise typer.Exit(code)
 

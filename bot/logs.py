@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 
 MASK = "***"
+# A dashboard sign-in link is a credential for half an hour: a debug log of the message that carries it keeps only
+# its path.
+SIGN_IN = re.compile(r"(/sign-in/)[\w.-]+")
+# Secrets a process learns after its logging is set up (the dashboard's key, when the database keeps it).
+_LEARNED: set[str] = set()
+
+
+def mask_secret(value: str) -> None:
+    """From now on, every log handler set up by `setup_logging` masks `value` too."""
+    if len(value) >= 3:
+        _LEARNED.add(value)
 
 
 class RedactSecrets(logging.Filter):
@@ -18,13 +30,19 @@ class RedactSecrets(logging.Filter):
         self.secrets = sorted({s for s in secrets if len(s) >= 3}, key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
+        secrets = self.secrets
+        if _LEARNED - set(secrets):
+            secrets = sorted(set(secrets) | _LEARNED, key=len, reverse=True)
         text = record.getMessage()
+        if "/sign-in/" in text:
+            text = SIGN_IN.sub(r"\1" + MASK, text)
+            record.msg, record.args = text, None
+        if not secrets:
+            return True
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         exc_text = record.exc_text or ""
-        for secret in self.secrets:
+        for secret in secrets:
             text = text.replace(secret, MASK)
             exc_text = exc_text.replace(secret, MASK)
         record.msg, record.args = text, None

@@ -20,9 +20,11 @@ DEFAULT_DATABASE = "sqlite+aiosqlite:///studybot.db"
 WEBHOOK_PORTS = (443, 80, 88, 8443)
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # Paths the web server answers itself: a webhook may not take them.
-WEB_PATHS = ("/healthz", "/metrics")
+WEB_PATHS = ("/healthz", "/metrics", "/me", "/plan", "/sign-out")
 # ASCII digits only: "²/8" is no shard.
 MAX_SHARDS = 100_000  # far beyond the largest bots (one shard per 1,000-2,500 servers)
+# A dashboard key shorter than this could be guessed offline from one signed link.
+MIN_SECRET_KEY = 32
 SHARDS = re.compile(r"(?P<ids>\d+(-\d+)?(\s*,\s*\d+(-\d+)?)*)\s*/\s*(?P<count>\d+)", re.ASCII)
 
 
@@ -102,6 +104,11 @@ class Settings(BaseSettings):
     live_edit_seconds: float = Field(default=5.0, gt=0)
     # Delivery moves to `studybot worker` processes on procrastinate (PostgreSQL only); `run` then only answers.
     fleet: bool = False
+    # The dashboard: where browsers reach the web server (the sign-in links /dashboard sends start with it), and the
+    # key that signs those links and the sessions. Without a key, one is made once and kept in the database, so
+    # that every process on it (run, web, replicas) signs and checks with the same one.
+    public_url: str | None = None
+    secret_key: SecretStr | None = None
 
     @field_validator("plan_files", mode="before")
     @classmethod
@@ -197,6 +204,32 @@ class Settings(BaseSettings):
         if self.web_port is None:
             raise ValueError("webhook mode needs STUDYBOT_WEB_PORT: the web server receives Telegram's requests")
         return self
+
+    @field_validator("public_url", "secret_key", mode="before")
+    @classmethod
+    def _unset_if_empty(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("use the address browsers open, e.g. https://study.example.com (a path is allowed)")
+        return value.rstrip("/")
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_KEY:
+            # Never the value itself: it is a secret.
+            raise ValueError(
+                f"use at least {MIN_SECRET_KEY} characters, e.g. from: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'"
+            )
+        return value
 
     @property
     def webhook_path(self) -> str | None:

@@ -81,7 +81,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
         return sqlite_copy(tmp_path, sqlite_template)
     url: str = request.getfixturevalue("pg_url")
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("TRUNCATE deliveries, completions, subscriptions, handled_updates RESTART IDENTITY CASCADE")
+        conn.execute(
+            "TRUNCATE deliveries, completions, subscriptions, handled_updates, shared_secrets RESTART IDENTITY CASCADE"
+        )
     return url
 
 

@@ -14,12 +14,24 @@ ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 
 
+# The dashboard's templates call the same `_` and `ngettext` (bot/web/dashboard/templates).
+TEMPLATES = ROOT / "bot" / "web" / "dashboard" / "templates"
+
+
 def source_messages() -> set[str]:
     found: set[str] = set()
-    for folder in ("bot", "scheduler"):
-        for _file, _line, message, _comments, _context in extract_from_dir(ROOT / folder, keywords=KEYWORDS):
+    python = [("**.py", "python")]
+    templates = [("**.html", "jinja2.ext:babel_extract")]
+    sources = [(ROOT / "bot", python), (ROOT / "scheduler", python), (TEMPLATES, templates)]
+    for folder, methods in sources:
+        for _file, _line, message, _comments, _context in extract_from_dir(folder, methods, keywords=KEYWORDS):
             found.add(message[0] if isinstance(message, tuple) else message)
     return found
+
+
+def test_the_templates_messages_are_found() -> None:
+    # A template whose messages were not extracted would go untranslated unnoticed.
+    assert "Your data" in source_messages()
 
 
 def test_every_message_has_a_chinese_translation() -> None:

@@ -123,6 +123,7 @@ class ConsoleChat:
         self.write = write
         self.gateway = ConsoleGateway(write, files)
         self.address = Address(PLATFORM, CHAT_ID)
+        self.user_id = CHAT_ID  # the terminal's one person, whose chat it is
         self.user_name = os.environ.get("USER", "you")
         self.hint = os.environ.get("LANG")
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from bot.core import forgetting, habits, render
 from bot.core.chats import Chats
+from bot.core.dashboard_command import DASHBOARD_HANDLERS
 from bot.core.events import Context, Incoming, Press
 from bot.core.gateways import Gateways
 from bot.core.group_handlers import GROUP_HANDLERS
@@ -16,13 +17,14 @@ from bot.core.habit_handlers import HABIT_HANDLERS, catchup_list
 from bot.core.handlers import HANDLERS, pushed_card
 from bot.core.i18n import Messages, language_from_hint, messages
 from bot.core.learner import DoneOutcome, Learners
+from bot.core.links import SignInLinks
 from bot.core.metering import NO_METER, Meter
 from bot.core.model import Address, ChatKind, Subscription, started
 from bot.core.parsing import parse_number, split_command
 from bot.core.replies import ButtonAnswer, Reply, TextReply
 
 log = logging.getLogger(__name__)
-ALL_HANDLERS = {**HANDLERS, **GROUP_HANDLERS, **HABIT_HANDLERS}
+ALL_HANDLERS = {**HANDLERS, **GROUP_HANDLERS, **HABIT_HANDLERS, **DASHBOARD_HANDLERS}
 
 
 def _sorry(m: Messages) -> str:
@@ -42,6 +44,8 @@ class Commands:
         self.gateways = gateways if gateways is not None else Gateways()
         self.chats = Chats(learners.store, learners.clock)
         self.groups = Groups(learners)
+        # The dashboard's sign-in links (/dashboard); None where it is not set up.
+        self.links: SignInLinks | None = None
 
     async def chat_language(self, address: Address, hint: str | None) -> str:
         """The language a chat's answers are in: its own once set, else what the platform says of the person."""
@@ -58,6 +62,10 @@ class Commands:
     async def chat_moved(self, address: Address, new_chat_id: str) -> None:
         """The platform gave the chat a new id."""
         await self.chats.moved(address, new_chat_id)
+
+    async def is_admin(self, address: Address, user_id: str) -> bool:
+        """Whether the person administers the chat, as its platform says now (the dashboard asks on every request)."""
+        return await self._admin_check(address, user_id)()
 
     def _admin_check(self, address: Address, user_id: str) -> Callable[[], Awaitable[bool]]:
         async def check() -> bool:
@@ -84,7 +92,8 @@ class Commands:
             log.exception("looking up %s failed", incoming.address)
             return [TextReply(_sorry(messages(language_from_hint(incoming.language_hint))))]
         m = messages(self.language(sub, incoming.language_hint))
-        ctx = Context(incoming, sub, m, self._admin_check(incoming.address, incoming.user_id), self.groups)
+        ctx = Context(incoming, sub, m, self._admin_check(incoming.address, incoming.user_id), self.groups,
+                      links=self.links)  # fmt: skip
         if command is None:
             ctx.say(ctx.m._("I understand commands, not chat. Send /help to see them."))
             return ctx.replies

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.core.groups import Groups
 from bot.core.i18n import Messages
+from bot.core.links import SignInLinks
 from bot.core.model import Address, ChatKind, Subscription
 from bot.core.replies import Button, Reply, TextReply
 
@@ -82,6 +83,8 @@ class Context:
     groups: Groups
     args: str = ""
     replies: list[Reply] = field(default_factory=list)
+    # What signs the dashboard's sign-in links (/dashboard), where the dashboard is set up.
+    links: SignInLinks | None = None
 
     @property
     def in_group(self) -> bool:

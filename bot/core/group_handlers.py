@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.core.events import Context
 from bot.core.forgetting import forget
-from bot.core.groups import CorrectOutcome
+from bot.core.groups import CorrectOutcome, by_all_time
 from bot.core.handlers import Handler, admin_only
 from bot.core.learner import Learners
 from bot.core.parsing import parse_number
@@ -34,7 +34,7 @@ async def leaderboard(learners: Learners, ctx: Context) -> None:
     if not by_week:
         lines.append(m._("Nobody yet this week."))
     lines += ["", m._("All time:")]
-    for place, row in enumerate(sorted(rows, key=lambda r: (-r.days_done, -r.longest))[:SHOWN], 1):
+    for place, row in enumerate(by_all_time(rows)[:SHOWN], 1):
         lines.append(m.ngettext("{place}. {name} · {n} day", "{place}. {name} · {n} days", row.days_done,
                                 place=place, name=row.name))  # fmt: skip
     ctx.say("\n".join(lines))

@@ -63,6 +63,11 @@ def standings(
     return sorted(rows, key=lambda s: (-s.week_done, -s.days_done, -s.streak, s.name.lower()))
 
 
+def by_all_time(rows: list[Standing]) -> list[Standing]:
+    """The all-time ranking: most days done, then the longest streak."""
+    return sorted(rows, key=lambda s: (-s.days_done, -s.longest))
+
+
 class Groups:
     """Group-wide questions and admin actions, over the same store and clock as Learners."""
 

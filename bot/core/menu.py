@@ -34,6 +34,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("pace", N_("Your pace: /pace calendar or /pace self")),
     ("nudge", N_("A reminder when the day is not done: /nudge 19:00, /nudge off")),
     ("settings", N_("Show your settings")),
+    ("dashboard", N_("Your progress and settings in a browser: a personal sign-in link")),
     ("leaderboard", N_("Who is ahead in this group, this week and all time")),
     ("members", N_("Admins: every member's progress and the corrections made")),
     ("mark", N_("Admins: mark a member's day done: /mark 12")),
@@ -47,9 +48,9 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 )
 IN_DM = ("start", "help", "subscribe", "unsubscribe", "today", "week", "done", "catchup", "notes", "streak",
          "progress", "time", "timezone", "lang", "days", "pace", "nudge", "pause", "resume", "goto", "restart",
-         "settings", "export", "forget")  # fmt: skip
+         "settings", "dashboard", "export", "forget")  # fmt: skip
 FOR_MEMBERS = ("start", "help", "today", "week", "done", "catchup", "notes", "streak", "progress", "leaderboard",
-               "settings", "forget")  # fmt: skip
+               "settings", "dashboard", "forget")  # fmt: skip
 FOR_ADMINS = ("subscribe", "unsubscribe", "time", "timezone", "lang", "days", "pause", "resume", "goto", "restart",
               "members", "mark", "unmark", "forget")  # fmt: skip
 # A person's own, in their DM only: a group answers them with where to go.

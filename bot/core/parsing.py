@@ -108,6 +108,21 @@ def parse_language(text: str) -> str | None:
     return value if value in LANGUAGES else None
 
 
+_REGIONS = ("africa/", "america/", "antarctica/", "arctic/", "asia/", "atlantic/", "australia/", "europe/", "indian/",
+            "pacific/")  # fmt: skip
+
+
+def _offered(lower: str) -> bool:
+    # Legacy aliases (PRC, US/Pacific, Etc/GMT-8) only crowd a list people pick from.
+    return lower == "utc" or lower.startswith(_REGIONS)
+
+
+@cache
+def zone_names() -> tuple[str, ...]:
+    """Every zone a list to pick from offers (the dashboard's search box): UTC and the regions' IANA names."""
+    return tuple(sorted(name for lower, name in _zones_by_lower().items() if _offered(lower)))
+
+
 def zone_choices(prefix: str, limit: int = 25) -> list[str]:
     """IANA names for an autocomplete box: 'asia/sh' or 'shang' -> ['Asia/Shanghai']; '' -> common zones.
 
@@ -125,12 +140,10 @@ def zone_choices(prefix: str, limit: int = 25) -> list[str]:
     if _OFFSET.match(typed) and (offset := parse_zone(typed)) is not None:
         return [offset]
     wanted = typed.lower().replace(" ", "_")
-    regions = ("africa/", "america/", "antarctica/", "arctic/", "asia/", "atlantic/", "australia/", "europe/",
-               "indian/", "pacific/")  # fmt: skip
     ranked: list[tuple[int, str]] = []
     for lower, name in _zones_by_lower().items():
-        if lower != "utc" and not lower.startswith(regions):
-            continue  # legacy aliases (PRC, US/Pacific, Etc/GMT-8) only crowd the list
+        if not _offered(lower):
+            continue
         if lower.startswith(wanted):
             ranked.append((0, name))
         elif lower.rsplit("/", 1)[-1].startswith(wanted):

@@ -28,6 +28,9 @@ class TextReply:
     # About the asker alone (their streak, a refusal): a platform that can show a message to one member of a group
     # (Discord's ephemeral replies) shows it only to them; the others send it as usual.
     private: bool = False
+    # For the asker's eyes only, never a group's (a sign-in link): where `private` cannot hide it in a group
+    # (Telegram), it goes to the asker's DM instead. Always `private` too.
+    direct: bool = False
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,9 @@ changes to a chat that commit on their own."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from bot.store.engine import without_begin
 from bot.store.ledger import SqlLedger
 from bot.store.repository import SqlUnitOfWork
+from bot.store.secrets import shared_secret
 from bot.store.tables import SubscriptionRow
 from bot.store.updates import SqlUpdateLog
 
@@ -70,6 +71,10 @@ class SqlStore:
                 update(SubscriptionRow).where(SubscriptionRow.id == subscription_id).values(freeze_told=through)
             )
             await session.commit()
+
+    async def shared_secret(self, name: str, make: Callable[[], str], now: datetime) -> str:
+        """A key every process on this database shares (see `bot.store.secrets`), made once with `make`."""
+        return await shared_secret(self.engine, name, make, now)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -152,3 +152,14 @@ class AnnouncementRow(Base):
     kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recipients: Mapped[int] = mapped_column(Integer)
+
+
+class SharedSecretRow(Base):
+    """Keys every process on the database must share, made once by whichever process needed one first (the
+    dashboard's signing key, when STUDYBOT_SECRET_KEY is not set). Never logged or shown."""
+
+    __tablename__ = "shared_secrets"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

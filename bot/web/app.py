@@ -1,12 +1,12 @@
-"""The ASGI app: /healthz, /metrics and each platform's webhook path, built from what the composition root hands
-in (`WebParts`). The coming dashboard adds its routes here."""
+"""The ASGI app: /healthz, /metrics, each platform's webhook path and, where it is set up, the dashboard's pages,
+built from what the composition root hands in (`WebParts`)."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import FastAPI
 from starlette.requests import Request
@@ -14,6 +14,9 @@ from starlette.responses import JSONResponse, Response
 
 from bot.web.health import Health
 from bot.web.metrics import CONTENT_TYPE_LATEST, Metrics
+
+if TYPE_CHECKING:  # the dashboard's modules load only where it is served (Jinja2, its templates)
+    from bot.web.dashboard.site import Site
 
 
 class Webhook(Protocol):
@@ -31,6 +34,7 @@ class WebParts:
     metrics: Metrics
     count_active: Callable[[], Awaitable[int]]  # the active subscriptions, for the metric
     webhooks: Sequence[Webhook] = field(default_factory=list)
+    dashboard: Site | None = None
 
 
 def make_app(parts: WebParts) -> FastAPI:
@@ -51,6 +55,10 @@ def make_app(parts: WebParts) -> FastAPI:
     for hook in parts.webhooks:
         # A plain Starlette route: a webhook is one POST of JSON, and FastAPI's request parsing would only cost.
         app.add_route(hook.path, _endpoint(hook), methods=["POST"])
+    if parts.dashboard is not None:
+        from bot.web.dashboard.routes import install
+
+        install(app, parts.dashboard)
     return app
 
 

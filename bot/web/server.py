@@ -50,6 +50,10 @@ class WebServer:
                 f" {exc.strerror or exc}"
             ) from None
         self.port = sock.getsockname()[1]
+        # socket.create_server leaves the protocol number 0, so asyncio does not recognise the connections as TCP and
+        # leaves Nagle's algorithm on: on a kept-alive connection each answer then waited ~40 ms for the client's
+        # delayed ACK. Linux hands the option to every accepted connection.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         config = uvicorn.Config(
             self.app,
             log_config=None,  # the process's logging (and its masking of secrets) stays as it is
@@ -67,6 +71,13 @@ class WebServer:
             self._task.result()  # raises why it ended
             raise WebUnavailable("the web server stopped as it started")
         log.info("web server on http://%s:%d (/healthz, /metrics)", self.host, self.port)
+
+    def local_url(self) -> str | None:
+        """The address this server answers on, once it listens (a browser on this machine can open it)."""
+        if self._server is None:
+            return None
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
 
     async def stop(self) -> None:
         if self._server is None or self._task is None:

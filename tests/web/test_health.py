@@ -115,3 +115,24 @@ async def _never() -> None:
 
 async def _zero() -> int:
     return 0
+
+
+async def test_kept_alive_connections_are_answered_without_nagles_delay(
+    database_url: str, tg: FakeTelegram, clock: ManualClock, curriculum: Curriculum
+) -> None:
+    """Each accepted connection has TCP_NODELAY: without it, every answer on a kept-alive connection (a dashboard
+    page, a webhook POST) waited ~40 ms for the client's delayed ACK."""
+    import socket
+
+    async with serving(web_settings(database_url, tg, webhook=False), clock, curriculum) as served:
+        server = served.process.web._server  # type: ignore[union-attr]
+        assert server is not None
+        reader, writer = await asyncio.open_connection("127.0.0.1", served.process.web.port)  # type: ignore[union-attr]
+        try:
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            await reader.readuntil(b"\r\n\r\n")
+            [connection] = server.server_state.connections
+            accepted = connection.transport.get_extra_info("socket")
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+        finally:
+            writer.close()

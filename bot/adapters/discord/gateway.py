@@ -15,6 +15,7 @@ from aiolimiter import AsyncLimiter
 
 from bot.adapters.discord.format import outgoing
 from bot.core.metering import NO_METER, Meter
+from bot.core.people import DISCORD_DM_PREFIX
 from bot.core.ports import (
     MISSING_PERMISSIONS,
     SLOW_MODE,
@@ -29,7 +30,7 @@ from bot.core.replies import Reply
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-DM_PREFIX = "dm:"
+DM_PREFIX = DISCORD_DM_PREFIX  # the core finds a person's DM by it too (bot.core.people)
 # Discord allows 50 requests a second per bot across all routes; leave room for interaction traffic.
 REQUESTS_PER_SECOND = 40.0
 # A send whose ledger mark took longer than this missed its paced slot (see the Telegram adapter's pacing).

@@ -42,6 +42,10 @@ def origin(chat: Chat, user: User) -> Origin:
                   chat_title=chat.title or "")  # fmt: skip
 
 
+def _direct(reply: Reply) -> bool:
+    return isinstance(reply, TextReply) and reply.direct
+
+
 def chat_kind(chat: Chat) -> ChatKind:
     if chat.type == Chat.PRIVATE:
         return ChatKind.PRIVATE
@@ -85,6 +89,10 @@ class TelegramInbound:
     async def reply(
         self, chat_id: int, replies: list[Reply] | tuple[Reply, ...], *, user_id: int | None = None
     ) -> None:
+        if user_id is not None and user_id != chat_id and any(_direct(r) for r in replies):
+            # Telegram cannot show a group's member a message the others do not see: it goes to their DM.
+            await self._send_direct(chat_id, user_id, [r for r in replies if _direct(r)])
+            replies = [r for r in replies if not _direct(r)]
         for n, reply in enumerate(replies):
             try:
                 await self.gateway.send(str(chat_id), reply)
@@ -99,6 +107,23 @@ class TelegramInbound:
             except (ChatMoved, TemporaryFailure, SendUncertain) as exc:
                 log.warning("reply to %s not sent: %s", chat_id, exc)
                 return
+
+    async def _send_direct(self, chat_id: int, user_id: int, replies: list[Reply]) -> None:
+        """What is for the asker's eyes only (a sign-in link) goes to their DM; the group hears that it went, or how
+        to let it through."""
+        m = messages(await self.commands.chat_language(Address(PLATFORM, str(chat_id)), None))
+        try:
+            for reply in replies:
+                await self.gateway.send(str(user_id), reply)
+        except ChatUnreachable:
+            # They never opened a chat with the bot, or blocked it: Telegram lets no bot write first.
+            note = m._("I cannot message you privately yet: open a chat with me, press Start, then ask here again.")
+        except (ChatMoved, CannotPost, TemporaryFailure, SendUncertain) as exc:
+            log.warning("private reply to %s not sent: %s", user_id, exc)
+            note = m._("Your private message could not be sent just now. Please ask again in a minute.")
+        else:
+            note = m._("📬 Sent to you in a private message.")
+        await self.reply(chat_id, [TextReply(note, private=True)])
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, chat, user = update.effective_message, update.effective_chat, update.effective_user
