@@ -151,6 +151,13 @@ class SqlLedger:
         later = [instant for instant in found if instant is not None]
         return min(later) if later else None
 
+    async def next_due(self, now: datetime) -> datetime | None:
+        query = select(func.min(SubscriptionRow.next_due_at)).where(
+            SubscriptionRow.next_due_at > now, SubscriptionRow.active.is_(True)
+        )
+        async with self.engine.connect() as connection:
+            return await connection.scalar(query)
+
 
 def _paired(taken: list[tuple[Delivery, Subscription]]) -> list[Claim]:
     """One claim per subscription, in id order: its wrap-up rides with its push, as when the rows were claimed. An
