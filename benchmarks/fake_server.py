@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from bisect import bisect_left
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,11 @@ Params = dict[str, Any]
 class BenchTelegram(FakeTelegram):
     """Keeps only what the benchmarks read: when each message was accepted, per group, and reply latency."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, count_chats: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, record_messages=False, **kwargs)
+        # Messages accepted per chat, when asked for: whether any chat got a push twice (benchmarks/peak.py).
+        self.per_chat: Counter[int] | None = Counter() if count_chats else None
+        self.first_lines: dict[int, list[str]] = {}  # what each counted chat was sent, its start
         self.sent_at: list[float] = []
         self.group_sent_at: dict[int, list[float]] = {}
         self.fed_at: dict[int, float] = {}
@@ -42,6 +46,9 @@ class BenchTelegram(FakeTelegram):
             return
         self.sent_at.append(now)
         chat = params.get("chat_id")
+        if self.per_chat is not None and isinstance(chat, int):
+            self.per_chat[chat] += 1
+            self.first_lines.setdefault(chat, []).append(f"{method}: {str(params.get('text', ''))[:60]}")
         if isinstance(chat, int) and chat < 0:
             self.group_sent_at.setdefault(chat, []).append(now)
         elif isinstance(chat, int) and (fed := self.fed_at.pop(chat, None)) is not None:
@@ -50,11 +57,15 @@ class BenchTelegram(FakeTelegram):
     def reset(self) -> None:
         self.counts.clear()
         self.rejected_429 = 0
+        self.paid_messages = 0
         self.sent_at.clear()
         self.group_sent_at.clear()
         self.fed_at.clear()
         self.round_trips.clear()
         self.first_poll = None
+        if self.per_chat is not None:
+            self.per_chat.clear()
+            self.first_lines.clear()
         # Per-chat message counters and chat records would otherwise grow with every repetition.
         self._next_message_id.clear()
         self._chats.clear()
@@ -92,7 +103,12 @@ class BenchTelegram(FakeTelegram):
             "first_poll": self.first_poll,
             "pending_updates": self.pending_updates,
             "feeding": self.feeding,
-        }
+            "paid_messages": self.paid_messages,
+            **({} if self.per_chat is None else {
+                "chats": len(self.per_chat), "chats_twice": sum(1 for n in self.per_chat.values() if n > 1),
+                "twice_examples": [self.first_lines[c] for c, n in self.per_chat.items() if n > 1][:3],
+            }),
+        }  # fmt: skip
 
     def sent_between(self, start: float, end: float) -> int:
         return bisect_left(self.sent_at, end) - bisect_left(self.sent_at, start)
@@ -109,7 +125,9 @@ def _max_in_window(times: list[float], span: float) -> int:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    server = BenchTelegram(args.token, global_rate=args.global_rate, group_rate_per_min=args.group_rate)
+    server = BenchTelegram(
+        args.token, global_rate=args.global_rate, group_rate_per_min=args.group_rate, count_chats=args.count_chats
+    )
     tasks: set[asyncio.Task[None]] = set()
     async with server:
         print(json.dumps({"root": server.root, "token": server.token}), flush=True)
@@ -146,6 +164,7 @@ def main() -> None:
     parser.add_argument("--token", default="123456:BENCH-token")
     parser.add_argument("--global-rate", type=float, default=None, help="429 beyond this many sends per second")
     parser.add_argument("--group-rate", type=int, default=None, help="429 beyond this many sends per group a minute")
+    parser.add_argument("--count-chats", action="store_true", help="count the messages each chat was sent")
     asyncio.run(serve(parser.parse_args()))
 
 

@@ -100,6 +100,30 @@ def fanout_rows(f: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+def peak_rows(pk: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for kind, d in pk["databases"].items():
+        p, f = d["paid"], d["free"]
+        rows.append([
+            "8", f"peak minute: {p['due']:,} of {_size(pk['stored'])} due at {pk['at']} {pk['zone']}, paid broadcasts "
+            f"at {p['rate']:,.0f} msg/s, {kind} (1 run)",
+            f"last push {_n(p['last_late_s'], 1)} s after the minute (first {_n(p['first_late_s'], 2)} s); "
+            f"{p['sent']:,} sent to {p['chats']:,} chats, {p['chats_twice']} twice; {p['rejected_429']} x 429; "
+            f"max {p['max_per_second']}/s",
+            f"N / rate = {p['ideal_s']:.0f} s; server 429s past {p['rate']:,.0f}/s",
+            f"{p['ideal_s'] / p['last_late_s']:.2f} of the rate" if p["last_late_s"] else "",
+            f"<= {p['target_s']:.0f} s, 0 x 429, none twice", _met(p["met"]),
+        ])  # fmt: skip
+        rows.append([
+            "8", f"the same minute at the free rate: {f['due']:,} due, {f['rate']} msg/s, {kind} (1 run)",
+            f"last push {_n(f['last_late_s'], 1)} s after the minute (first {_n(f['first_late_s'], 2)} s); "
+            f"{f['sent']:,} sent, {f['chats_twice']} twice; {f['rejected_429']} x 429; max {f['max_per_second']}/s",
+            f"N / rate = {f['ideal_s']:.0f} s; server 429s past 30/s", "",
+            "report; 0 x 429, none twice", _met(f["met"]),
+        ])  # fmt: skip
+    return rows
+
+
 def summary_rows(results: dict[str, Any]) -> list[list[str]]:
     rows: list[list[str]] = []
     if (f := results.get("fanout")) is not None:
@@ -192,6 +216,8 @@ def summary_rows(results: dict[str, Any]) -> list[list[str]]:
         rows += fleet_rows(fl)
     if (dash := results.get("dashboard")) is not None and "pages" in dash:
         rows += dashboard_rows(dash)
+    if (pk := results.get("peak")) is not None and "databases" in pk:
+        rows += peak_rows(pk)
     for name, value in results.items():
         if isinstance(value, dict) and "error" in value:
             rows.append(["", f"{name}: did not finish", value["error"], "", "", "", "**no**"])
