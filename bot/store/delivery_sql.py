@@ -216,8 +216,8 @@ class SqliteDeliverySql(DeliverySql):
 
 # Rows still held (claimed, or marked on the wire), tested on the row only: given the status index, a planner whose
 # statistics predate the pass's claims (thousands inserted since the last ANALYZE) intersects the few ids with every
-# held row's index entry, and each mark then costs what the pass holds (measured: a 50,000-push pass slowed from
-# ~2,300 to ~700 marks a second until autovacuum's ANALYZE came). The ids' primary key finds the rows.
+# held row's index entry, so each mark costs what the pass holds (EXPLAIN ANALYZE with 30,000 claimed: 0.63 ms
+# against 0.08 ms by primary key alone).
 _HELD = "(status || '') IN ('claimed', 'sending')"
 
 
