@@ -110,7 +110,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     if "dashboard" in chosen:
         await one("dashboard", dashboard.run(sizes, curriculum))
     if "peak" in chosen:
-        await one("peak", peak.run(sizes, kinds, curriculum))
+        await one("peak", peak.run(sizes, kinds, curriculum, wide=("postgresql",)))
     run["duration_s"] = time.monotonic() - started
     run["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     run["profiles"] = [p.__dict__ for p in profiles]

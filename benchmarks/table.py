@@ -103,17 +103,22 @@ def fanout_rows(f: dict[str, Any]) -> list[list[str]]:
 def peak_rows(pk: dict[str, Any]) -> list[list[str]]:
     rows = []
     for kind, d in pk["databases"].items():
-        p, f = d["paid"], d["free"]
-        rows.append([
-            "8", f"peak minute: {p['due']:,} of {_size(pk['stored'])} due at {pk['at']} {pk['zone']}, paid broadcasts "
-            f"at {p['rate']:,.0f} msg/s, {kind} (1 run)",
-            f"last push {_n(p['last_late_s'], 1)} s after the minute (first {_n(p['first_late_s'], 2)} s); "
-            f"{p['sent']:,} sent to {p['chats']:,} chats, {p['chats_twice']} twice; {p['rejected_429']} x 429; "
-            f"max {p['max_per_second']}/s",
-            f"N / rate = {p['ideal_s']:.0f} s; server 429s past {p['rate']:,.0f}/s",
-            f"{p['ideal_s'] / p['last_late_s']:.2f} of the rate" if p["last_late_s"] else "",
-            f"<= {p['target_s']:.0f} s, 0 x 429, none twice", _met(p["met"]),
-        ])  # fmt: skip
+        for key in ("paid", "paid_wide"):
+            if (p := d.get(key)) is None:
+                continue
+            rows.append([
+                "8", f"peak minute: {p['due']:,} of {_size(pk['stored'])} due at {pk['at']} {pk['zone']}, paid "
+                f"broadcasts at {p['rate']:,.0f} msg/s, {p.get('in_flight', 16)} in flight, {kind} (1 run)",
+                f"last push {_n(p['last_late_s'], 1)} s after the minute (first {_n(p['first_late_s'], 2)} s); "
+                f"{p['sent']:,} sent to {p['chats']:,} chats, {p['chats_twice']} twice; {p['rejected_429']} x 429; "
+                f"max {p['max_per_second']}/s" + (
+                    f"; CPU {p['cpu_ms']:.2f} ms/push; a claim of 500 {p['claim_ms']:.0f} ms; a journal commit "
+                    f"{p['commit_ms']:.1f} ms ({p['pushes_per_commit']:.1f} pushes each)" if "commit_ms" in p else ""),
+                f"N / rate = {p['ideal_s']:.0f} s; server 429s past {p['rate']:,.0f}/s",
+                f"{p['ideal_s'] / p['last_late_s']:.2f} of the rate" if p["last_late_s"] else "",
+                f"<= {p['target_s']:.0f} s, 0 x 429, none twice", _met(p["met"]),
+            ])  # fmt: skip
+        f = d["free"]
         rows.append([
             "8", f"the same minute at the free rate: {f['due']:,} due, {f['rate']} msg/s, {kind} (1 run)",
             f"last push {_n(f['last_late_s'], 1)} s after the minute (first {_n(f['first_late_s'], 2)} s); "
