@@ -77,4 +77,5 @@ class SqlStore:
         return await shared_secret(self.engine, name, make, now)
 
     async def close(self) -> None:
+        self._ledger.close()
         await self.engine.dispose()
