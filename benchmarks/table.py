@@ -93,7 +93,9 @@ def fanout_rows(f: dict[str, Any]) -> list[list[str]]:
             f"PTB over our transport: {_n(b[f'ours_{n}']['msgs_per_s'])} msg/s {n} in flight, "
             f"{_n(b['ours_1']['msgs_per_s'])} one at a time; PTB as installed (httpx): "
             f"{_n(b[f'httpx_{n}']['msgs_per_s'])} msg/s {n} in flight, {_n(b['httpx_1']['msgs_per_s'])} one at a time",
-            f"{ratio[f'ours_{n}']:.2f} / {ratio['ours_1']:.2f} of ours ({n} / 1); "
+            f"{ratio[f'ours_{n}']:.2f} / {ratio['ours_1']:.2f} of ours ({n} / 1)"
+            + (f" (each pass over the loop just before it: {', '.join(f'{x:.2f}' for x in d['paired_ratios'])})"
+               if "paired_ratios" in d else "") + "; "
             f"{ratio[f'httpx_{n}']:.2f} / {ratio['httpx_1']:.2f} of httpx ({n} / 1)",
             f">= {f['target_ratio']} of ours at {n}", _met(d["met"]),
         ])  # fmt: skip
