@@ -13,9 +13,9 @@ from starlette.responses import Response
 from bot.core.i18n import messages
 from bot.core.model import ChatKind, Subscription
 from bot.core.overview import learner_overview
+from bot.core.own_data import person_data
 from bot.core.parsing import parse_number
 from bot.core.people import dm_address
-from bot.core.records import export_person, forget_person
 from bot.web.dashboard import settings_form
 from bot.web.dashboard.auth import Session
 from bot.web.dashboard.pages import secure, state_names
@@ -85,7 +85,8 @@ def add_routes(router: APIRouter, site: Site) -> None:
         session = site.session(request)
         if session is None:
             return signed_out(request)
-        data = await export_person(site.commands.groups, session.person.platform, session.person.user_id)
+        person = session.person
+        data = await person_data(site.commands.learners, person.platform, person.user_id, site.language(request))
         body = json.dumps(data, ensure_ascii=False, indent=2)
         response = Response(body, media_type="application/json")
         response.headers["Content-Disposition"] = 'attachment; filename="studybot-export.json"'
@@ -103,7 +104,8 @@ def add_routes(router: APIRouter, site: Site) -> None:
         if form.get("confirm") != "yes":
             unticked = m._("Tick the box to confirm: forgetting cannot be undone.")
             return site.redirect("/me#data", [("problem", unticked)])
-        await forget_person(site.commands.groups, session.person.platform, session.person.user_id)
+        person = session.person
+        await site.commands.groups.forget_person(dm_address(person.platform, person.user_id), person.user_id)
         page = site.page(request, "message.html", m.language, title=m._("Everything about you is deleted"),
                          text=m._("Your settings, your days and notes, and the corrections about you are gone. You "
                                   "are signed out; /start in the bot begins anew."))  # fmt: skip
