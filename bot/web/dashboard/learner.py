@@ -57,7 +57,7 @@ def add_routes(router: APIRouter, site: Site) -> None:
         shown = form_values(view.sub, learners.new_chat(view.dm, ChatKind.PRIVATE, language))
         return site.page(
             request, "learner.html", language, session=session, view=view, topic=topic, curriculum=curriculum,
-            groups=groups, form=shown, state=settings_form.status(view.sub), next_push=next_push(view.sub),
+            groups=groups, form=shown, state=settings_form.status(learners, view.sub), next_push=next_push(view.sub),
             grid=plan_grid(view.days, day, messages(language), state_names(language)) if view.days else None,
         )  # fmt: skip
 
@@ -74,7 +74,8 @@ def add_routes(router: APIRouter, site: Site) -> None:
         sub = await learners.chat(dm)
         m = messages(site.language(request, sub.language if sub is not None else None))
         shown = sub or learners.new_chat(dm, ChatKind.PRIVATE, m.language)
-        typed = settings_form.commands_for(shown, settings_form.status(sub), form)
+        status = settings_form.status(learners, sub)
+        typed = settings_form.commands_for(shown, status, form, settings_form.PERSONAL_FORM)
         if not typed:
             return site.redirect("/me#settings", [("ok", m._("Nothing to change."))])
         notes = await settings_form.apply(site.commands, site.origin(session, dm, ChatKind.PRIVATE), typed, m)
@@ -121,4 +122,4 @@ def next_push(sub: Subscription | None) -> str | None:
 
 def form_values(sub: Subscription | None, defaults: Subscription) -> dict[str, str]:
     """What a settings form shows: the chat's settings, or what it would get."""
-    return {field.name: field.value(sub or defaults) for field in settings_form.FIELDS}
+    return {field.name: field.value(sub or defaults) for field in settings_form.PERSONAL_FORM}
