@@ -8,6 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.store.checkpoints import BACKSTOP_PAGES
 from bot.store.sqlite_driver import connector
 
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
@@ -77,10 +78,13 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let us issue BEGIN ourselves (below); WAL + NORMAL measured ~5x faster here and stays crash-safe.
+        # Let us issue BEGIN ourselves (below); WAL + NORMAL measured ~5x faster here and stays crash-safe. WAL
+        # checkpoints run on a thread of their own (bot.store.checkpoints); a commit makes one only as a backstop.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=10000"):
+        pragmas = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=10000",
+                   f"wal_autocheckpoint={BACKSTOP_PAGES}")  # fmt: skip
+        for pragma in pragmas:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 

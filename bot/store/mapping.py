@@ -24,7 +24,7 @@ from bot.core.model import (
     Subscription,
 )
 from bot.store.tables import CompletionRow, CorrectionRow, DeliveryRow, SubscriptionRow
-from bot.store.types import Convert, reader, writer
+from bot.store.types import UNCHANGED, Convert, reader, writer
 
 SUBSCRIPTIONS: Table = SubscriptionRow.__table__  # type: ignore[assignment]
 DELIVERIES: Table = DeliveryRow.__table__  # type: ignore[assignment]
@@ -104,13 +104,23 @@ class PlainRows:
     def __init__(self, dialect: str) -> None:
         self.dialect = dialect
         readers = [reader(SUBSCRIPTIONS.c[name].type, dialect) for name in SUBSCRIPTION_COLUMNS]
-        self._subscription_readers: list[tuple[str, Convert]] = list(zip(SUBSCRIPTION_COLUMNS, readers, strict=True))
+        # Only the columns whose type converts: a claim maps a thousand rows, and calling a do-nothing reader for
+        # each plain value was half of that mapping's time.
+        self._converting = [(i, read) for i, read in enumerate(readers) if read is not UNCHANGED]
+        self._plain_names = SUBSCRIPTION_COLUMNS[4:]
+        assert SUBSCRIPTION_COLUMNS[:4] == ("platform", "chat_id", "kind", "pace")
 
     def subscription(self, values: Sequence[Any]) -> Subscription:
         """From a row of the SUBSCRIPTION_COLUMNS, in that order."""
-        return subscription_from(
-            {name: read(value) for (name, read), value in zip(self._subscription_readers, values, strict=True)}
-        )
+        row = list(values)
+        if len(row) != len(SUBSCRIPTION_COLUMNS):
+            raise ValueError(f"{len(row)} values for {len(SUBSCRIPTION_COLUMNS)} subscription columns")
+        for i, read in self._converting:
+            row[i] = read(row[i])
+        return Subscription(
+            address=Address(row[0], row[1]), kind=ChatKind(row[2]), pace=Pace(row[3]),
+            **dict(zip(self._plain_names, row[4:], strict=True)),
+        )  # fmt: skip
 
     def write(self, table: Table, column: str) -> Convert:
         return writer(table.c[column].type, self.dialect)
