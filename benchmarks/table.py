@@ -189,8 +189,9 @@ def recovery_rows(rc: dict[str, Any]) -> list[list[str]]:
             "8", f"crash recovery: kill -9 at {r['sent_at_kill']:,} of {r['pushes']:,} pushes sent, immediate "
             f"restart, {kind} (1 run)",
             f"the {r['left_at_restart']:,} left all out {r['recovered_s']:.1f} s after the restart (first push after "
-            f"{r.get('first_after_s', math.nan):.1f} s); {r['unknown']} unknown, {r['twice']} sent twice, "
-            f"{r['lost']} lost",
+            f"{r.get('first_after_s', math.nan):.1f} s; the {r.get('held_at_kill', 0):,} the killed process held "
+            f"waited for its lease, {r.get('lease_left_s', math.nan):.1f} s left); {r['unknown']} unknown, "
+            f"{r['twice']} sent twice, {r['lost']} lost",
             f"lease {r['lease_s']:g} s, interval {r['interval_s']:g} s; {recovery.IN_FLIGHT} requests in flight", "",
             f"unknown <= {recovery.IN_FLIGHT}, 0 twice, 0 lost", _met(r["met"]),
         ])  # fmt: skip
