@@ -25,13 +25,12 @@ def configure_process() -> None:
     os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 
-
 def settle_start_up() -> None:
     """Once a process has started (modules, plan, adapters built): keep what start-up made out of the collector.
 
     Python's full collections walk every tracked object, and start-up leaves hundreds of thousands (modules, the
     plan, SQLAlchemy's and python-telegram-bot's classes) that live as long as the process; a full collection
-    then paused the process 65-130 ms, about one delivery claim in four (benchmarks/README.md, benchmark 3).
+    then paused the process 60-130 ms, inside every slow delivery claim (benchmarks/README.md, benchmark 3).
     Frozen, they are never walked again: the same collections take ~2-4 ms. And the youngest generation is
     collected every YOUNG_OBJECTS allocations instead of 700: a claim of 1,000 allocates ~10,000 objects that live
     until it ends, and walking them a dozen times over cost ~3 ms a claim (now ~0.2 ms). Only in a process whose
