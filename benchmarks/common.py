@@ -45,6 +45,7 @@ class Sizes:
     profile_items: int  # pushes or updates in a profiled run: enough for stable proportions, and quick
     dashboard_subscribers: int = 10_000  # the dashboard's pages, on SQLite with this many subscribers...
     dashboard_requests: int = 200  # ...each page asked this many times, one at a time
+    claim_repeats: int = 120  # claims at the largest due-index size, per batch size: enough for a p99
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -32,6 +32,7 @@ class BenchTelegram(FakeTelegram):
         self.round_trips: list[float] = []
         self.first_poll: float | None = None
         self.feeding = 0
+        self.per_chat: dict[str, int] = {}  # accepted sends per chat: who got a message twice (benchmarks/recovery.py)
 
     def _record(self, method: str, params: Params, status: int = 200, error: str | None = None) -> None:
         super()._record(method, params, status, error)
@@ -42,6 +43,7 @@ class BenchTelegram(FakeTelegram):
             return
         self.sent_at.append(now)
         chat = params.get("chat_id")
+        self.per_chat[str(chat)] = self.per_chat.get(str(chat), 0) + 1
         if isinstance(chat, int) and chat < 0:
             self.group_sent_at.setdefault(chat, []).append(now)
         elif isinstance(chat, int) and (fed := self.fed_at.pop(chat, None)) is not None:
@@ -54,6 +56,7 @@ class BenchTelegram(FakeTelegram):
         self.group_sent_at.clear()
         self.fed_at.clear()
         self.round_trips.clear()
+        self.per_chat.clear()
         self.first_poll = None
         # Per-chat message counters and chat records would otherwise grow with every repetition.
         self._next_message_id.clear()
@@ -122,6 +125,12 @@ async def serve(args: argparse.Namespace) -> None:
             elif op == "sent":
                 # What a waiting benchmark polls: the full stats carry every round trip, too much to poll.
                 answer = {"sent": len(server.sent_at)}
+            elif op == "chats":
+                # How many chats got a message, when the last was accepted, and (with `counts`) how many each got.
+                answer = {"chats": len(server.per_chat), "sent": len(server.sent_at),
+                          "last_sent": server.sent_at[-1] if server.sent_at else None}  # fmt: skip
+                if command.get("counts"):
+                    answer["counts"] = server.per_chat
             elif op == "window":
                 answer = {"sent": server.sent_between(command["start"], command["end"])}
             elif op == "reset":
