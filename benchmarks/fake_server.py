@@ -11,7 +11,6 @@ import json
 import sys
 import time
 from bisect import bisect_left
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +27,16 @@ class BenchTelegram(FakeTelegram):
     def __init__(self, *args: Any, count_chats: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, record_messages=False, **kwargs)
         # Messages accepted per chat, when asked for: whether any chat got a push twice (benchmarks/peak.py).
-        self.per_chat: Counter[int] | None = Counter() if count_chats else None
-        self.first_lines: dict[int, list[str]] = {}  # what each counted chat was sent, its start
+        # With `count_chats`, the start of what each chat was sent: what went twice (benchmarks/peak.py).
+        self.count_chats = count_chats
+        self.first_lines: dict[str, list[str]] = {}
         self.sent_at: list[float] = []
         self.group_sent_at: dict[int, list[float]] = {}
         self.fed_at: dict[int, float] = {}
         self.round_trips: list[float] = []
         self.first_poll: float | None = None
         self.feeding = 0
+        self.per_chat: dict[str, int] = {}  # accepted sends per chat: who got a message twice (benchmarks/recovery.py)
 
     def _record(self, method: str, params: Params, status: int = 200, error: str | None = None) -> None:
         super()._record(method, params, status, error)
@@ -46,9 +47,9 @@ class BenchTelegram(FakeTelegram):
             return
         self.sent_at.append(now)
         chat = params.get("chat_id")
-        if self.per_chat is not None and isinstance(chat, int):
-            self.per_chat[chat] += 1
-            self.first_lines.setdefault(chat, []).append(f"{method}: {str(params.get('text', ''))[:60]}")
+        self.per_chat[str(chat)] = self.per_chat.get(str(chat), 0) + 1
+        if self.count_chats:
+            self.first_lines.setdefault(str(chat), []).append(f"{method}: {str(params.get('text', ''))[:60]}")
         if isinstance(chat, int) and chat < 0:
             self.group_sent_at.setdefault(chat, []).append(now)
         elif isinstance(chat, int) and (fed := self.fed_at.pop(chat, None)) is not None:
@@ -62,10 +63,9 @@ class BenchTelegram(FakeTelegram):
         self.group_sent_at.clear()
         self.fed_at.clear()
         self.round_trips.clear()
+        self.per_chat.clear()
         self.first_poll = None
-        if self.per_chat is not None:
-            self.per_chat.clear()
-            self.first_lines.clear()
+        self.first_lines.clear()
         # Per-chat message counters and chat records would otherwise grow with every repetition.
         self._next_message_id.clear()
         self._chats.clear()
@@ -104,7 +104,7 @@ class BenchTelegram(FakeTelegram):
             "pending_updates": self.pending_updates,
             "feeding": self.feeding,
             "paid_messages": self.paid_messages,
-            **({} if self.per_chat is None else {
+            **({} if not self.count_chats else {
                 "chats": len(self.per_chat), "chats_twice": sum(1 for n in self.per_chat.values() if n > 1),
                 "twice_examples": [self.first_lines[c] for c, n in self.per_chat.items() if n > 1][:3],
             }),
@@ -140,6 +140,12 @@ async def serve(args: argparse.Namespace) -> None:
             elif op == "sent":
                 # What a waiting benchmark polls: the full stats carry every round trip, too much to poll.
                 answer = {"sent": len(server.sent_at)}
+            elif op == "chats":
+                # How many chats got a message, when the last was accepted, and (with `counts`) how many each got.
+                answer = {"chats": len(server.per_chat), "sent": len(server.sent_at),
+                          "last_sent": server.sent_at[-1] if server.sent_at else None}  # fmt: skip
+                if command.get("counts"):
+                    answer["counts"] = server.per_chat
             elif op == "window":
                 answer = {"sent": server.sent_between(command["start"], command["end"])}
             elif op == "reset":

@@ -1,4 +1,4 @@
-"""Benchmark 8, the peak minute: 1,000,000 subscriptions stored, 50,000 of them due at 08:00 Asia/Shanghai, sent
+"""Benchmark 9, the peak minute: 1,000,000 subscriptions stored, 50,000 of them due at 08:00 Asia/Shanghai, sent
 by `studybot run`'s delivery runner as paid broadcasts at 1,000 msg/s; measured from the due minute to the last
 push. The fake server answers 429 past the rate (so it, not the bot, says whether the rate was kept) and counts
 each chat's messages (whether any push went twice). At the free rate (29.5 msg/s), 5,000 due: how late the last

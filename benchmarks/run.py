@@ -19,12 +19,25 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("PTB_TIMEDELTA", "1")  # as the adapter sets it, before telegram is imported
 
-from benchmarks import common, dashboard, due_index, fanout, fleet, limit, peak, profiling, replies, table, webhook
+from benchmarks import (
+    common,
+    dashboard,
+    due_index,
+    fanout,
+    fleet,
+    limit,
+    peak,
+    profiling,
+    recovery,
+    replies,
+    table,
+    webhook,
+)
 from benchmarks.population import Database
 from bot.process import configure_process
 from curriculum.loader import load_curriculum
 
-BENCHMARKS = ("fanout", "limit", "due", "replies", "webhook", "fleet", "dashboard", "peak")
+BENCHMARKS = ("fanout", "limit", "due", "replies", "webhook", "fleet", "dashboard", "recovery", "peak")
 
 
 def parse() -> argparse.Namespace:
@@ -109,6 +122,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             common.progress("fleet: skipped, it runs on PostgreSQL")
     if "dashboard" in chosen:
         await one("dashboard", dashboard.run(sizes, curriculum))
+    if "recovery" in chosen:
+        await one("recovery", recovery.run(sizes, kinds))
     if "peak" in chosen:
         await one("peak", peak.run(sizes, kinds, curriculum, wide=("postgresql",)))
     run["duration_s"] = time.monotonic() - started

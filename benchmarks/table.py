@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from benchmarks import dashboard, due_index, fanout, fleet, limit, replies, webhook
+from benchmarks import dashboard, due_index, fanout, fleet, limit, recovery, replies, webhook
 from benchmarks.profiling import Profile, render
 
 
@@ -109,7 +109,7 @@ def peak_rows(pk: dict[str, Any]) -> list[list[str]]:
             if (p := d.get(key)) is None:
                 continue
             rows.append([
-                "8", f"peak minute: {p['due']:,} of {_size(pk['stored'])} due at {pk['at']} {pk['zone']}, paid "
+                "9", f"peak minute: {p['due']:,} of {_size(pk['stored'])} due at {pk['at']} {pk['zone']}, paid "
                 f"broadcasts at {p['rate']:,.0f} msg/s, {p.get('in_flight', 16)} in flight, {kind} (1 run)",
                 f"last push {_n(p['last_late_s'], 1)} s after the minute (first {_n(p['first_late_s'], 2)} s); "
                 f"{p['sent']:,} sent to {p['chats']:,} chats, {p['chats_twice']} twice; {p['rejected_429']} x 429; "
@@ -122,7 +122,7 @@ def peak_rows(pk: dict[str, Any]) -> list[list[str]]:
             ])  # fmt: skip
         f = d["free"]
         rows.append([
-            "8", f"the same minute at the free rate: {f['due']:,} due, {f['rate']} msg/s, {kind} (1 run)",
+            "9", f"the same minute at the free rate: {f['due']:,} due, {f['rate']} msg/s, {kind} (1 run)",
             f"last push {_n(f['last_late_s'], 1)} s after the minute (first {_n(f['first_late_s'], 2)} s); "
             f"{f['sent']:,} sent, {f['chats_twice']} twice; {f['rejected_429']} x 429; max {f['max_per_second']}/s",
             f"N / rate = {f['ideal_s']:.0f} s; server 429s past 30/s", "",
@@ -157,6 +157,7 @@ def summary_rows(results: dict[str, Any]) -> list[list[str]]:
                 f"{c['claim_ms']:.1f} ms (the query alone {c['find_ms']:.1f} ms)", "", "",
                 f"<= {due_index.CLAIM_TARGET_MS:.0f} ms", _met(c["met"]),
             ])  # fmt: skip
+            rows += claim_tail_rows(kind, largest, c.get("tails", {}))
             if "start" in c:
                 s = c["start"]
                 rows.append([
@@ -223,11 +224,45 @@ def summary_rows(results: dict[str, Any]) -> list[list[str]]:
         rows += fleet_rows(fl)
     if (dash := results.get("dashboard")) is not None and "pages" in dash:
         rows += dashboard_rows(dash)
+    if (rc := results.get("recovery")) is not None and "databases" in rc:
+        rows += recovery_rows(rc)
     if (pk := results.get("peak")) is not None and "databases" in pk:
         rows += peak_rows(pk)
     for name, value in results.items():
         if isinstance(value, dict) and "error" in value:
             rows.append(["", f"{name}: did not finish", value["error"], "", "", "", "**no**"])
+    return rows
+
+
+def claim_tail_rows(kind: str, size: str, tails: dict[str, Any]) -> list[list[str]]:
+    """Many claims at the largest size with the production grace: the median and the p99 (benchmark 3)."""
+    rows = []
+    for batch, t in tails.items():
+        rows.append([
+            "3", f"claim {int(batch):,} due of {_size(size)}, {kind}, grace {t['grace_h']:g} h, "
+            f"{len(t['claim_runs_ms'])} claims",
+            f"p50 {t['claim_ms']:.1f} ms, p99 {t['claim_p99_ms']:.1f} ms, max {max(t['claim_runs_ms']):.1f} ms (the "
+            f"query alone p50 {t['find_ms']:.1f} ms); {t['gc_full']} full GC collections inside them, longest GC "
+            f"pause {t['gc_max_ms']:.1f} ms",
+            "", "", f"p99 <= {due_index.CLAIM_TARGET_MS:.0f} ms", _met(t["met_p99"]),
+        ])  # fmt: skip
+    return rows
+
+
+def recovery_rows(rc: dict[str, Any]) -> list[list[str]]:
+    """kill -9 half-way through a fan-out, then a restart at once (benchmark 8)."""
+    rows = []
+    for kind, r in rc["databases"].items():
+        rows.append([
+            "8", f"crash recovery: kill -9 at {r['sent_at_kill']:,} of {r['pushes']:,} pushes sent, immediate "
+            f"restart, {kind} (1 run)",
+            f"the {r['left_at_restart']:,} left all out {r['recovered_s']:.1f} s after the restart (first push after "
+            f"{r.get('first_after_s', math.nan):.1f} s; the {r.get('held_at_kill', 0):,} the killed process held "
+            f"waited for its lease, {r.get('lease_left_s', math.nan):.1f} s left); {r['unknown']} unknown, "
+            f"{r['twice']} sent twice, {r['lost']} lost",
+            f"lease {r['lease_s']:g} s, interval {r['interval_s']:g} s; {recovery.IN_FLIGHT} requests in flight", "",
+            f"unknown <= {recovery.IN_FLIGHT}, 0 twice, 0 lost", _met(r["met"]),
+        ])  # fmt: skip
     return rows
 
 

@@ -26,6 +26,7 @@ from bot.core.metering import NO_METER, Meter
 from bot.core.ports import Clock
 from bot.core.updates import HandledUpdates
 from bot.logs import mask_secret
+from bot.process import settle_start_up
 from bot.settings import Settings
 from bot.store.engine import make_engine
 from bot.store.migrate import upgrade
@@ -85,6 +86,7 @@ async def bootstrap(
     clock = clock or SystemClock()
     curriculum = curriculum or load_curriculum(settings.plan_files)
     store = SqlStore(make_engine(url))
+    store.start()
     learners = Learners(store, clock, curriculum, Defaults(settings.default_time, settings.default_timezone))
     gateways = Gateways(meter=meter)  # with a meter, the pushes sent through it are counted
     delivery = DeliveryEngine(store, clock, curriculum, gateways, delivery_policy(settings))
@@ -180,6 +182,21 @@ async def build(
     """`demo_files`: where the demo writes the pictures and files the bot sends (None: it only prints).
     `link_clock` times the dashboard's links and sessions: real time (the demo's clock tells a story) unless a test
     moves it."""
+    process = await _build(settings, role, clock, curriculum, migrate, console, demo_files, link_clock)
+    settle_start_up()  # what start-up made lives as long as the process: out of the collector's way
+    return process
+
+
+async def _build(
+    settings: Settings,
+    role: Role,
+    clock: Clock | None,
+    curriculum: Curriculum | None,
+    migrate: bool,
+    console: tuple[Read, Write] | None,
+    demo_files: Path | None,
+    link_clock: Clock | None,
+) -> Process:
     metrics = _metrics() if role in SERVING and settings.web_port is not None else None
     app = await bootstrap(settings, clock=clock, curriculum=curriculum, migrate=migrate, meter=metrics)
     links = await signing(settings, app, link_clock or SystemClock()) if role in ANSWERING else None

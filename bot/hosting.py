@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 
 from bot.bootstrap import Role, build
 from bot.settings import Settings
-from bot.starting import Startup
+from bot.starting import Startup, stopped_by_signals
 
 log = logging.getLogger(__name__)
 
@@ -25,35 +24,26 @@ class _NoRunner:
 async def host(settings: Settings, stop: asyncio.Event | None = None) -> int:
     """Serve until stopped; returns the process's exit code."""
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    process = await build(settings, Role.WEB)
-    app, parts, web = process.app, process.platforms, process.web
-    assert web is not None, "studybot web needs STUDYBOT_WEB_PORT"
-    startup = Startup(app.gateways, _NoRunner(), stop)
-    starting: list[asyncio.Task[None]] = []
-    try:
-        from bot.web.server import WebUnavailable
-
+    with stopped_by_signals(stop):
+        process = await build(settings, Role.WEB)
+        web = process.web
+        assert web is not None, "studybot web needs STUDYBOT_WEB_PORT"
+        startup = Startup(process.app.gateways, _NoRunner(), stop, process.platforms)
         try:
-            await web.start()
-        except WebUnavailable as exc:
-            log.error("%s", exc)
-            return WEB_UNAVAILABLE
-        starting = [asyncio.create_task(startup.keep_starting(part)) for part in parts]
-        log.info("the dashboard is at %s; SIGTERM or Ctrl-C stops it", settings.public_url or web.local_url())
-        await stop.wait()
-        log.info("stopping")
-    finally:
-        await web.stop()
-        for task in starting:
-            task.cancel()
-        await asyncio.gather(*starting, return_exceptions=True)
-        for part in reversed(parts):
-            app.gateways.disconnected(part.gateway)
-            await part.stop()
-        await process.close()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
+            from bot.web.server import WebUnavailable
+
+            try:
+                await web.start()
+            except WebUnavailable as exc:
+                log.error("%s", exc)
+                return WEB_UNAVAILABLE
+            startup.start_all()
+            log.info("the dashboard is at %s; SIGTERM or Ctrl-C stops it", settings.public_url or web.local_url())
+            await stop.wait()
+            log.info("stopping")
+        finally:
+            await web.stop()
+            await startup.stop_starting()
+            await startup.stop_all()
+            await process.close()
     return startup.exit_code

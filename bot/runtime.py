@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 
 from bot.bootstrap import Role, build
 from bot.settings import Settings
-from bot.starting import Startup
+from bot.starting import Startup, stopped_by_signals
 
 log = logging.getLogger(__name__)
 
@@ -23,45 +22,36 @@ WEB_UNAVAILABLE = 1
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     """Run until stopped; returns the process's exit code."""
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    process = await build(settings, Role.RUN)
-    app, parts, runner = process.app, process.platforms, process.runner
-    assert runner is not None
-    startup = Startup(app.gateways, runner, stop)
-    starting: list[asyncio.Task[None]] = []
-    try:
-        if process.web is not None:
-            # First: /healthz answers (503) while the platforms connect, and the webhook's path is served before
-            # Telegram is told to use it.
-            from bot.web.server import WebUnavailable
+    with stopped_by_signals(stop):
+        process = await build(settings, Role.RUN)
+        runner = process.runner
+        assert runner is not None
+        startup = Startup(process.app.gateways, runner, stop, process.platforms)
+        try:
+            if process.web is not None:
+                # First: /healthz answers (503) while the platforms connect, and the webhook's path is served before
+                # Telegram is told to use it.
+                from bot.web.server import WebUnavailable
 
-            try:
-                await process.web.start()
-            except WebUnavailable as exc:
-                log.error("%s", exc)
-                return WEB_UNAVAILABLE
-        runner.start()
-        starting = [asyncio.create_task(startup.keep_starting(part)) for part in parts]
-        log.info("studybot is running; SIGTERM or Ctrl-C stops it")
-        if settings.fleet:
-            log.info("delivery is left to the workers (STUDYBOT_FLEET): this process answers commands")
-        await stop.wait()
-        log.info("stopping")
-    finally:
-        if process.web is not None:
-            # First: no new webhook requests (Telegram sends them again, elsewhere or later); those in flight end.
-            await process.web.stop()
-        for task in starting:
-            task.cancel()
-        await asyncio.gather(*starting, return_exceptions=True)
-        if runner.scheduler.running:
-            await runner.stop()
-        for part in reversed(parts):
-            app.gateways.disconnected(part.gateway)
-            await part.stop()
-        await process.close()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
+                try:
+                    await process.web.start()
+                except WebUnavailable as exc:
+                    log.error("%s", exc)
+                    return WEB_UNAVAILABLE
+            runner.start()
+            startup.start_all()
+            log.info("studybot is running; SIGTERM or Ctrl-C stops it")
+            if settings.fleet:
+                log.info("delivery is left to the workers (STUDYBOT_FLEET): this process answers commands")
+            await stop.wait()
+            log.info("stopping")
+        finally:
+            if process.web is not None:
+                # First: no new webhook requests (Telegram sends them again, elsewhere or later); those in flight end.
+                await process.web.stop()
+            await startup.stop_starting()
+            if runner.scheduler.running:
+                await runner.stop()
+            await startup.stop_all()
+            await process.close()
     return startup.exit_code

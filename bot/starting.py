@@ -1,10 +1,14 @@
-"""Starting a process's platforms: each is tried until it connects, with backoff (one log line per attempt), while
-the rest of the process runs; a platform that refuses its token stops the process with exit code 2."""
+"""Starting and stopping a process's platforms: each is tried until it connects, with backoff (one log line per
+attempt), while the rest of the process runs; a platform that refuses its token stops the process with exit code 2.
+`run`, `worker` and `web` share it, with SIGTERM and Ctrl-C stopping each of them."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Protocol
 
 from bot.adapters.lifecycle import PlatformPart, PlatformUnreachable, TokenRejected
@@ -23,14 +27,46 @@ class Wakes(Protocol):
         ...
 
 
+@contextmanager
+def stopped_by_signals(stop: asyncio.Event) -> Iterator[None]:
+    """While inside, SIGTERM and SIGINT (Ctrl-C) set `stop` rather than kill the process mid-write."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        yield
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
+
 class Startup:
     """Starts platforms until they connect; remembers whether one refused its token."""
 
-    def __init__(self, gateways: Gateways, runner: Wakes, stop: asyncio.Event) -> None:
+    def __init__(self, gateways: Gateways, runner: Wakes, stop: asyncio.Event,
+                 parts: Sequence[PlatformPart] = ()) -> None:  # fmt: skip
         self.gateways = gateways
         self.runner = runner
         self.stop = stop
+        self.parts = tuple(parts)
         self.exit_code = 0
+        self._starting: list[asyncio.Task[None]] = []
+
+    def start_all(self) -> None:
+        """Start every platform in the background: the process serves while they connect."""
+        self._starting = [asyncio.create_task(self.keep_starting(part)) for part in self.parts]
+
+    async def stop_starting(self) -> None:
+        """Give up on the platforms still trying to connect."""
+        for task in self._starting:
+            task.cancel()
+        await asyncio.gather(*self._starting, return_exceptions=True)
+
+    async def stop_all(self) -> None:
+        """Disconnect and stop every platform, the last started first."""
+        for part in reversed(self.parts):
+            self.gateways.disconnected(part.gateway)
+            await part.stop()
 
     async def keep_starting(self, part: PlatformPart) -> None:
         delay, attempt = FIRST_RETRY_SECONDS, 1

@@ -11,12 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import signal
 import socket
 
 from bot.bootstrap import Role, build, queue_conninfo
 from bot.settings import Settings
-from bot.starting import Startup
+from bot.starting import Startup, stopped_by_signals
 
 log = logging.getLogger(__name__)
 
@@ -34,30 +33,21 @@ async def work(settings: Settings, stop: asyncio.Event | None = None) -> int:
     from scheduler.fleet.schema import ensure_queue_schema
 
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    process = await build(settings, Role.WORKER)
-    app, parts, fleet = process.app, process.platforms, process.fleet
-    assert fleet is not None
-    conninfo = queue_conninfo(settings)
-    startup = Startup(app.gateways, _Later(), stop)
-    starting: list[asyncio.Task[None]] = []
-    try:
-        await asyncio.to_thread(ensure_queue_schema, conninfo)
-        starting = [asyncio.create_task(startup.keep_starting(part)) for part in parts]
-        name = f"{socket.gethostname()}:{os.getpid()}"
-        log.info("studybot worker %s is running; SIGTERM or Ctrl-C stops it", name)
-        await run_worker(fleet_app(connector(conninfo), fleet.timing), fleet, stop, name)
-        log.info("stopping")
-    finally:
-        for task in starting:
-            task.cancel()
-        await asyncio.gather(*starting, return_exceptions=True)
-        for part in reversed(parts):
-            app.gateways.disconnected(part.gateway)
-            await part.stop()
-        await process.close()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
+    with stopped_by_signals(stop):
+        process = await build(settings, Role.WORKER)
+        fleet = process.fleet
+        assert fleet is not None
+        conninfo = queue_conninfo(settings)
+        startup = Startup(process.app.gateways, _Later(), stop, process.platforms)
+        try:
+            await asyncio.to_thread(ensure_queue_schema, conninfo)
+            startup.start_all()
+            name = f"{socket.gethostname()}:{os.getpid()}"
+            log.info("studybot worker %s is running; SIGTERM or Ctrl-C stops it", name)
+            await run_worker(fleet_app(connector(conninfo), fleet.timing), fleet, stop, name)
+            log.info("stopping")
+        finally:
+            await startup.stop_starting()
+            await startup.stop_all()
+            await process.close()
     return startup.exit_code

@@ -12,10 +12,11 @@ from bot.core.due import local_date
 from bot.core.groups import Groups, Standing, by_all_time
 from bot.core.heatmap import CellState
 from bot.core.learner import Learners
-from bot.core.model import Address, ChatKind, Correction, Progress, Started, Subscription, started
+from bot.core.model import Address, ChatKind, Correction, Pace, Progress, Started, Subscription, started
 from bot.core.people import dm_address
 from bot.core.render import cell_state
 from bot.core.streaks import Streak
+from bot.core.studydays import Schedule, pause_ahead, paused_on, studies_on
 from bot.core.zones import zone_named
 from curriculum.loader import Curriculum
 from curriculum.schema import DAYS_PER_WEEK, week_days, week_of
@@ -26,11 +27,27 @@ RECENT_WEEKS = 6
 TRAIL = 20
 
 
-class DateState(StrEnum):
-    """A calendar date in a learner's history. (Issue 14's habits add frozen, paused and rest days here.)"""
+class DayState(StrEnum):
+    """A plan day on a learner's grid: /progress's states, and a missed day a freeze covered or today's day while
+    they pause."""
 
     DONE = "done"
     MISSED = "missed"
+    FROZEN = "frozen"
+    PAUSED = "paused"
+    TODAY = "today"
+    TODAY_DONE = "today_done"
+    UPCOMING = "upcoming"
+
+
+class DateState(StrEnum):
+    """A calendar date in a learner's history."""
+
+    DONE = "done"
+    MISSED = "missed"
+    FROZEN = "frozen"  # a missed study day a freeze covered: the streak went on
+    PAUSED = "paused"
+    REST = "rest"  # not one of their study days
     TODAY = "today"
     TODAY_DONE = "today_done"
     UPCOMING = "upcoming"
@@ -59,9 +76,11 @@ class LearnerOverview:
     dm: Address
     sub: Subscription | None  # their DM's subscription, if they ever set one
     progress: Progress | None  # their place in their DM's plan, once they began it
-    days: tuple[CellState, ...]  # each plan day's state in that plan (empty before they began)
+    days: tuple[DayState, ...]  # each plan day's state in that plan (empty before they began)
     stages: tuple[StageShare, ...]
     streak: Streak | None  # every day they studied counts (their DM and their groups); None: none yet
+    freezes: int  # streak freezes held
+    paused: Pause | None  # their DM's pause, in force or ahead
     recent: tuple[tuple[DateCell, ...], ...]  # the last weeks, Monday first, oldest week first
     notes: dict[int, str]  # their DM notes by plan day
     groups: tuple[Subscription, ...]  # the groups and channels where they marked a day done
@@ -86,9 +105,40 @@ class GroupOverview:
     corrections: tuple[Correction, ...]  # newest first
 
 
-def day_states(progress: Progress, total_days: int) -> tuple[CellState, ...]:
-    """Each plan day's state, as /progress draws it."""
-    return tuple(cell_state(day, progress) for day in range(1, total_days + 1))
+@dataclass(frozen=True)
+class Pause:
+    since: date
+    until: date | None  # the day pushes come back; None: until /resume
+
+
+def day_states(progress: Progress, total_days: int, frozen: frozenset[int] = frozenset(),
+               paused: bool = False) -> tuple[DayState, ...]:  # fmt: skip
+    """Each plan day's state, as /progress draws it; the missed days in `frozen` were covered by a freeze, and
+    today's day waits while `paused`."""
+    states = []
+    for day in range(1, total_days + 1):
+        state = DayState(cell_state(day, progress).value)
+        if state is DayState.MISSED and day in frozen:
+            state = DayState.FROZEN
+        elif state is DayState.TODAY and paused:
+            state = DayState.PAUSED
+        states.append(state)
+    return tuple(states)
+
+
+def frozen_days(sub: Subscription, progress: Progress, total_days: int) -> frozenset[int]:
+    """The plan days a freeze covered. Only the calendar pace gives each past date its plan day."""
+    if sub.pace is not Pace.CALENDAR:
+        return frozenset()
+    return frozenset(sub.plan_day_on(day, total_days) for day in progress.frozen)
+
+
+def pause_of(sub: Subscription, today: date) -> Pause | None:
+    """The chat's pause in force or ahead, if any."""
+    ahead = pause_ahead(sub.schedule, today)
+    if ahead is not None:
+        return Pause(*ahead)
+    return Pause(today, None) if sub.paused and not sub.active else None
 
 
 def stage_shares(curriculum: Curriculum, language: str, done_days: frozenset[int]) -> tuple[StageShare, ...]:
@@ -101,28 +151,46 @@ def stage_shares(curriculum: Curriculum, language: str, done_days: frozenset[int
     return tuple(shares)
 
 
-def recent_weeks(dates: set[date], today: date, began: date | None, weeks: int = RECENT_WEEKS) -> tuple[
-        tuple[DateCell, ...], ...]:  # fmt: skip
+@dataclass(frozen=True)
+class Calendar:
+    """What a learner's dates were: the days they studied, the freezes spent, and their DM's study days and pauses."""
+
+    dates: set[date]
+    today: date
+    began: date | None
+    frozen: frozenset[date] = frozenset()
+    schedule: Schedule = ()
+
+
+def recent_weeks(calendar: Calendar, weeks: int = RECENT_WEEKS) -> tuple[tuple[DateCell, ...], ...]:
     """The last `weeks` calendar weeks (Monday to Sunday) up to this one, each date's state."""
+    today = calendar.today
     monday = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
     rows = []
     for week in range(weeks):
         row = []
         for offset in range(DAYS_PER_WEEK):
             day = monday + timedelta(days=week * DAYS_PER_WEEK + offset)
-            row.append(DateCell(day, _date_state(day, day in dates, today, began)))
+            row.append(DateCell(day, _date_state(day, calendar)))
         rows.append(tuple(row))
     return tuple(rows)
 
 
-def _date_state(day: date, done: bool, today: date, began: date | None) -> DateState:
-    if day == today:
-        return DateState.TODAY_DONE if done else DateState.TODAY
-    if day > today:
-        return DateState.UPCOMING
+def _date_state(day: date, calendar: Calendar) -> DateState:
+    done, schedule = day in calendar.dates, calendar.schedule
+    if day == calendar.today and done:
+        return DateState.TODAY_DONE
     if done:
         return DateState.DONE
-    return DateState.BEFORE if began is None or day < began else DateState.MISSED
+    if paused_on(schedule, day):
+        return DateState.PAUSED
+    if not studies_on(schedule, day):
+        return DateState.REST
+    if day >= calendar.today:
+        return DateState.TODAY if day == calendar.today else DateState.UPCOMING
+    if calendar.began is None or day < calendar.began:
+        return DateState.BEFORE
+    return DateState.FROZEN if day in calendar.frozen else DateState.MISSED
 
 
 async def learner_overview(learners: Learners, platform: str, user_id: str) -> LearnerOverview:
@@ -145,21 +213,24 @@ async def learner_overview(learners: Learners, platform: str, user_id: str) -> L
         assert found is not None
         progress = found[1]
         today = learners.today(sub)
-        days = day_states(progress, learners.curriculum.total_days)
+        total = learners.curriculum.total_days
+        paused = pause_of(sub, today)
+        days = day_states(progress, total, frozen_days(sub, progress, total),
+                          paused is not None and paused.since <= today)  # fmt: skip
         standing: Streak | None = Streak(progress.streak, progress.longest_streak, progress.completed_today)
-        began: date | None = min([sub.start_date, *dates])
-        done = progress.done_days
+        calendar = Calendar(dates, today, min([sub.start_date, *dates]), frozenset(progress.frozen), sub.schedule)
+        done, freezes = progress.done_days, progress.freezes
     else:
-        progress, days, done = None, (), frozenset[int]()
+        progress, days, done, freezes, paused = None, (), frozenset[int](), 0, None
         today = local_date(learners.clock.now(), zone_named(learners.defaults.timezone))
         standing = await learners.group_streak(platform, user_id)
-        began = min(dates, default=None)
+        calendar = Calendar(dates, today, min(dates, default=None))
     if standing is not None and standing.longest == 0:
         standing = None
     return LearnerOverview(
         dm=dm, sub=sub, progress=progress, days=days,
-        stages=stage_shares(learners.curriculum, language, done), streak=standing,
-        recent=recent_weeks(dates, today, began), notes=notes, groups=tuple(groups), today=today,
+        stages=stage_shares(learners.curriculum, language, done), streak=standing, freezes=freezes, paused=paused,
+        recent=recent_weeks(calendar), notes=notes, groups=tuple(groups), today=today,
     )  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from bot.core.events import Context
 from bot.core.learner import Learners
 from bot.core.model import ChatKind, Subscription
+from bot.core.people import dm_address
 from bot.core.replies import FileReply
 from bot.core.schedule import next_push_at, nudge_time
 from bot.core.studydays import WEEKDAYS, Period, days_on, paused_on
@@ -53,39 +54,38 @@ def _settings(learners: Learners, sub: Subscription) -> dict[str, Any]:
     }
 
 
-async def export(learners: Learners, ctx: Context) -> None:
-    """/export, in a DM: the person's data as a JSON file."""
-    m, inc = ctx.m, ctx.incoming
-    if ctx.in_group:
-        ctx.refuse(m._("Your data is yours alone: send /export to me in a DM, and the file comes there."))
-        return
-    platform, user = inc.address.platform, inc.user_id
+async def person_data(learners: Learners, platform: str, user: str, language: str) -> dict[str, Any]:
+    """Everything kept about a person on a platform, as JSON-ready data: their DM's settings and streak, every day
+    they completed with its note in any chat, the corrections about them or made by them. /export and the
+    dashboard's export both give this."""
+    dm = dm_address(platform, user)
+    sub = await learners.chat(dm)
     async with learners.store.reading() as reading:
         completions = await reading.person_completions(platform, user)
         corrections = await reading.person_corrections(platform, user)
-    found = await learners.progress(inc.address, user)
-    data: dict[str, Any] = {
+    found = await learners.progress(dm, user)
+    return {
         "studybot_export": FORMAT,
         "exported_at": learners.clock.now().isoformat(),
         "platform": platform,
         "user_id": user,
-        "settings": _settings(learners, ctx.sub) if ctx.sub is not None else None,
+        "settings": _settings(learners, sub) if sub is not None else None,
         "streak": None if found is None else {
             "current": found[1].streak, "longest": found[1].longest_streak, "freezes": found[1].freezes,
             "days_frozen": [d.isoformat() for d in found[1].frozen],
         },
         "completions": [
             {
-                "chat": sub.address.chat_id,
-                "chat_kind": "dm" if sub.kind is ChatKind.PRIVATE else sub.kind.value,
+                "chat": chat.address.chat_id,
+                "chat_kind": "dm" if chat.kind is ChatKind.PRIVATE else chat.kind.value,
                 "run_of_the_plan": done.round,
                 "plan_day": done.plan_day,
-                "title": _title(learners, done.plan_day, ctx.m.language),
+                "title": _title(learners, done.plan_day, language),
                 "date": done.local_date.isoformat(),
                 "completed_at": done.completed_at.isoformat(),
                 "note": done.note,
             }
-            for sub, done in completions
+            for chat, done in completions
         ],
         "corrections": [
             {
@@ -99,14 +99,24 @@ async def export(learners: Learners, ctx: Context) -> None:
             }
             for address, change in corrections
         ],
-    }
-    if not completions and ctx.sub is None and not corrections:
+    }  # fmt: skip
+
+
+async def export(learners: Learners, ctx: Context) -> None:
+    """/export, in a DM: the person's data as a JSON file."""
+    m, inc = ctx.m, ctx.incoming
+    if ctx.in_group:
+        ctx.refuse(m._("Your data is yours alone: send /export to me in a DM, and the file comes there."))
+        return
+    data = await person_data(learners, inc.address.platform, inc.user_id, m.language)
+    days, corrections = data["completions"], data["corrections"]
+    if not days and data["settings"] is None and not corrections:
         ctx.say(m._("I keep nothing about you yet, so there is nothing to export."))
         return
     body = json.dumps(data, ensure_ascii=False, indent=2).encode()
     name = f"studybot-export-{learners.clock.now().date().isoformat()}.json"
     caption = m._("📦 Your data: {days} days done, {notes} notes, {corrections} corrections. /forget deletes it all.",
-                  days=len(completions), notes=sum(1 for _, c in completions if c.note),
+                  days=len(days), notes=sum(1 for day in days if day["note"]),
                   corrections=len(corrections))  # fmt: skip
     ctx.replies.append(FileReply(body, name, caption, private=True))
 

@@ -31,6 +31,7 @@ class Period:
 
 
 Schedule = tuple[Period, ...]
+_EVERY_DAY = Period(date.min)  # in force before a calendar's first period (and always, in an empty one)
 
 
 def _index(schedule: Schedule, day: date) -> int:
@@ -39,12 +40,14 @@ def _index(schedule: Schedule, day: date) -> int:
 
 
 def period_on(schedule: Schedule, day: date) -> Period:
-    i = _index(schedule, day)
-    return schedule[i] if i >= 0 else Period(date.min)
+    i = _index(schedule, day) if schedule else -1
+    return schedule[i] if i >= 0 else _EVERY_DAY
 
 
 def studies_on(schedule: Schedule, day: date) -> bool:
     """Whether `day` is a study day: one of the study weekdays, and not paused."""
+    if not schedule:  # most chats: a delivery claim asks this of each due one
+        return True
     period = period_on(schedule, day)
     return not period.paused and bool(period.days >> day.weekday() & 1)
 
@@ -65,6 +68,8 @@ def count_study_days(schedule: Schedule, after: date, through: date) -> int:
     """How many study days lie in (after, through]."""
     if through <= after:
         return 0
+    if not schedule:  # every day, never paused: most chats, and a claim counts for each due one
+        return (through - after).days
     first, total = after + _ONE_DAY, 0
     bounds = [p.since for p in schedule if first < p.since <= through]
     starts = [first, *bounds]

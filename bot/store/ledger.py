@@ -102,7 +102,10 @@ class SqlLedger:
                     SubscriptionRow.active.is_(True),
                 )
                 .order_by(DeliveryRow.id)
-                .with_for_update(skip_locked=True, of=DeliveryRow)
+                # Waits, not skips: the planner may still be extending these claims' lease for the job (it defers
+                # the job first), and a skipped row would stay held for a job that has already ended. Once the lock
+                # is ours, the row is checked again: a run that took it over meanwhile keeps it.
+                .with_for_update(of=DeliveryRow)
             )
             taken: list[tuple[Delivery, Subscription]] = []
             for delivery, sub in (await session.execute(ours)).all():

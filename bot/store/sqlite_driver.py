@@ -143,9 +143,9 @@ class LoopTransactions:
     thread's wake-up, the GIL, the loop's turn for the answer) where the transaction itself takes ~0.1 ms: with 16
     sends in flight that wait was a third of each send. Only when SQLite's write lock is free: it never waits for
     it (a claim holds it across event-loop turns, so waiting here would stall the very loop that finishes the
-    claim); `run` then says so, and the caller takes aiosqlite's thread. It never checkpoints the WAL (the pool's
-    connections do, off the loop). The commit is as durable as any other here (WAL, synchronous=NORMAL: it survives
-    the process dying)."""
+    claim); `run` then says so, and the caller takes aiosqlite's thread. It never checkpoints the WAL
+    (bot.store.checkpoints does, on a thread of its own). The commit is as durable as any other here (WAL,
+    synchronous=NORMAL: it survives the process dying)."""
 
     def __init__(self, path: str) -> None:
         self.path = path

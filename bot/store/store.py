@@ -10,6 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from bot.store.checkpoints import Checkpoints
 from bot.store.engine import without_begin
 from bot.store.ledger import SqlLedger
 from bot.store.repository import SqlUnitOfWork
@@ -27,6 +28,13 @@ class SqlStore:
         self._loose_sessions = async_sessionmaker(without_begin(engine), expire_on_commit=False)
         self._ledger = SqlLedger(engine)
         self._updates = SqlUpdateLog(engine)
+        path = engine.url.database if engine.dialect.name == "sqlite" else None
+        self._checkpoints = Checkpoints(path) if path and path != ":memory:" else None
+
+    def start(self) -> None:
+        """In a running event loop, once: SQLite's WAL checkpoints from now on run off the commits' path."""
+        if self._checkpoints is not None:
+            self._checkpoints.start()
 
     @property
     def ledger(self) -> SqlLedger:
@@ -78,4 +86,6 @@ class SqlStore:
 
     async def close(self) -> None:
         self._ledger.close()
+        if self._checkpoints is not None:
+            await self._checkpoints.close()
         await self.engine.dispose()

@@ -24,6 +24,9 @@ def _same(value: Any) -> Any:
     return value
 
 
+UNCHANGED: Convert = _same  # what `reader` returns where the driver's value is already the column's
+
+
 def _iso_instant(value: datetime | None) -> str | None:
     if value is None:
         return None

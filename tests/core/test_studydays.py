@@ -105,3 +105,13 @@ def test_counting_agrees_with_looking_at_each_day(schedule: tuple[Period, ...], 
     through = after + timedelta(days=length)
     by_hand = sum(studies_on(schedule, after + timedelta(days=i)) for i in range(1, length + 1))
     assert count_study_days(schedule, after, through) == by_hand
+
+
+@given(offsets, st.integers(min_value=-3, max_value=200))
+def test_an_empty_calendar_counts_like_one_that_studies_every_day(start: int, length: int) -> None:
+    # The empty calendar (most chats) takes a short cut; a calendar of every day since long ago takes the long way.
+    every_day = (Period(MON - timedelta(days=1000), ALL_DAYS),)
+    after = MON + timedelta(days=start)
+    through = after + timedelta(days=length)
+    assert count_study_days((), after, through) == count_study_days(every_day, after, through)
+    assert studies_on((), through) is studies_on(every_day, through) is True

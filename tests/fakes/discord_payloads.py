@@ -423,6 +423,16 @@ def attachment(attachment_id: int, filename: str, size: int, url: str, content_t
     return data
 
 
+def pings_everyone(body: Mapping[str, Any]) -> bool:
+    """Whether Discord would notify the whole server: "@everyone" or "@here" in the content, unless the message's
+    allowed_mentions leave "everyone" out (with none, every mention written in the text notifies)."""
+    content = str(body.get("content") or "")
+    if "@everyone" not in content and "@here" not in content:
+        return False
+    allowed = body.get("allowed_mentions")
+    return not isinstance(allowed, Mapping) or "everyone" in (allowed.get("parse") or [])
+
+
 def message(
     message_id: int,
     channel_id: int,
@@ -441,7 +451,7 @@ def message(
         "timestamp": now_iso(),
         "edited_timestamp": None,
         "tts": bool(body.get("tts", False)),
-        "mention_everyone": False,
+        "mention_everyone": pings_everyone(body),
         "mentions": [],
         "mention_roles": [],
         "attachments": attachments,

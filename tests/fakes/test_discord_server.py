@@ -361,3 +361,13 @@ async def test_gateway_resume_and_reidentify(dc: FakeDiscord) -> None:
         again = await dc.slash_command("ping", user_id=STUDENT, guild_id=GUILD_ID)
         assert (await again.response())["data"]["content"] == "pong"
         assert len(dc.identify_payloads) == 2
+
+
+async def test_everyone_in_a_message_pings_the_server_unless_allowed_mentions_leave_it_out(dc: FakeDiscord) -> None:
+    headers = {"Authorization": "Bot fake-token"}
+    async with aiohttp.ClientSession(headers=headers) as session:
+        for body in ({"content": "hi @everyone"}, {"content": "hi @here", "allowed_mentions": {"parse": ["everyone"]}},
+                     {"content": "hi @everyone", "allowed_mentions": {"parse": []}}, {"content": "no mention"}):
+            async with session.post(f"{dc.api_base}/channels/{GENERAL}/messages", json=body) as sent:
+                assert sent.status == 200
+    assert [m.payload["mention_everyone"] for m in dc.messages_in(GENERAL)] == [True, True, False, False]

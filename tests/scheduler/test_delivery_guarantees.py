@@ -61,8 +61,9 @@ async def test_a_push_waiting_for_its_rate_limit_slot_is_not_written_off_when_th
     engine = DeliveryEngine(app.store, clock, curriculum, Gateways(gateway), DeliveryPolicy(concurrency=2))
     running = asyncio.create_task(engine.run_pass(DUE))
     await eventually(lambda: _async(len(gateway.sent) == 1))
-    # Still waiting for its slot: claimed, not "sending", so a crash now would leave it to be sent later.
-    assert await delivery_statuses(app, plan_day=2) == {"sent": 1, "claimed": 1}
+    # The first push's outcome is committed with the journal's next group commit, a moment after it was sent; the
+    # second, still waiting for its slot, stays claimed, not "sending", so a crash now would leave it to be sent.
+    await eventually(lambda: _statuses_are(app, {"sent": 1, "claimed": 1}))
     engine.stop()  # SIGTERM while it waits
     slot.set()
     report = await running
@@ -72,6 +73,10 @@ async def test_a_push_waiting_for_its_rate_limit_slot_is_not_written_off_when_th
     app.gateways.connected(after)
     assert (await app.delivery.run_pass(DUE + timedelta(seconds=1))).sent == 1
     assert [chat for chat, _ in after.sent] == ["2"]
+
+
+async def _statuses_are(app: App, expected: dict[str, int]) -> bool:
+    return await delivery_statuses(app, plan_day=2) == expected
 
 
 class FlakyLedger:

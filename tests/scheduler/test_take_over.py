@@ -4,7 +4,10 @@ had on the wire becomes unknown, never sent again."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import text
 
 from bot.bootstrap import App
 from bot.core.model import Address, DeliveryKind, DeliveryStatus
@@ -82,3 +85,22 @@ async def test_a_claim_of_a_subscription_stopped_in_between_is_not_taken_over(ap
     await app.commands.chat_gone(Address("test", "2"))  # blocked the bot in between
     claims = await app.store.ledger.take_over(ids, "ticket", Lease("run-1", DAY_2 + LEASE), DAY_2)
     assert [c.subscription.address.chat_id for c in claims] == ["1"]
+
+
+async def test_a_job_started_while_the_planner_still_holds_its_claims_takes_them_once_it_lets_go(
+    app: App, curriculum: Curriculum
+) -> None:
+    # The planner defers the job, then extends its claims' lease: a worker may start the job in between. Skipping
+    # the rows the planner had locked left them held for an hour by a job that had already ended.
+    for chat in ("1", "2"):
+        await Chat(app, chat_id=chat, user_id=chat).say("/subscribe 08:00 UTC")
+    ids = await claim(app, curriculum, DAY_2, "ticket")
+    async with app.store.engine.connect() as planner:
+        transaction = await planner.begin()
+        await planner.execute(text("UPDATE deliveries SET lease_until = lease_until WHERE claimed_by = 'ticket'"))
+        job = asyncio.create_task(app.store.ledger.take_over(ids, "ticket", Lease("run-1", DAY_2 + LEASE), DAY_2))
+        await asyncio.sleep(0.3)
+        assert not job.done()  # waiting for the planner's lock, not skipping its rows
+        await transaction.commit()
+    claims = await asyncio.wait_for(job, 10)
+    assert sorted(c.subscription.address.chat_id for c in claims) == ["1", "2"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from html import unescape
 from typing import Any
@@ -57,7 +57,10 @@ class Dashboard:
         assert session is not None, "not signed in"
         return session.csrf
 
-    async def post(self, path: str, *, csrf: bool = True, **form: str) -> httpx.Response:
+    async def post(self, path: str, values: Mapping[str, str | list[str]] | None = None, *, csrf: bool = True,
+                   **fields: str | list[str]) -> httpx.Response:  # fmt: skip
+        """Submit a form: `values` and `fields` (a list is a field sent once a value, as checkboxes are)."""
+        form = {**(values or {}), **fields}
         data = {**form, "csrf": self.csrf()} if csrf else form
         return await self.client.post(path, data=data)
 

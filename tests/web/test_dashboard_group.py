@@ -112,6 +112,19 @@ async def test_an_admin_changes_the_groups_time(site: Dashboard) -> None:
     assert sub is not None and sub.local_time == time(19, 0)
 
 
+async def test_an_admin_sets_the_groups_study_days_and_pauses_it_for_a_week(site: Dashboard) -> None:
+    await site.sign_in("1", "Admin", GROUP)
+    page = await site.page(f"/groups/{GROUP}")
+    assert 'name="pace"' not in page and 'name="nudge"' not in page  # a DM's own settings
+    weekdays = ["mon", "tue", "wed", "thu", "fri"]
+    await site.post(f"/groups/{GROUP}/settings", time="08:00", zone="UTC", language="en", status="on", days=weekdays)
+    [days] = notes(await site.page(f"/groups/{GROUP}"))
+    assert "Study days" in days
+    sub = await site.process.app.learners.chat(Address("test", GROUP))
+    assert sub is not None and sub.schedule[-1].days == 0b0011111
+    assert 'name="days" value="sat" >' in await site.page(f"/groups/{GROUP}")
+
+
 async def test_an_admin_demoted_after_the_page_loaded_is_refused(site: Dashboard) -> None:
     await site.sign_in("1", "Admin", GROUP)
     assert 'id="settings"' in await site.page(f"/groups/{GROUP}")

@@ -225,3 +225,69 @@ async def test_signed_out_the_learner_routes_refuse(site: Dashboard) -> None:
         assert response.status_code == 401 and "/dashboard" in response.text
     for path in ("/me/settings", "/me/forget"):
         assert (await site.client.post(path, data={"csrf": "x"})).status_code == 401
+
+
+async def test_a_freeze_and_a_pause_show_on_the_grid_and_in_the_last_weeks(site: Dashboard, clock: ManualClock) -> None:
+    ada, deliver = site.dm("100", "Ada"), site.process.app.delivery.run_pass
+    clock.set(START + timedelta(hours=9))  # Monday 2 March
+    await ada.say("/subscribe 08:30 UTC")
+    await ada.say("/done")
+    for _ in range(6):  # days 2 to 7, each done: a 7-day streak earns a freeze
+        clock.advance(DAY)
+        await deliver()
+        await ada.say("/done")
+    for _ in range(2):  # day 8 (Monday 9 March) goes by undone; the freeze covers it
+        clock.advance(DAY)
+        await deliver()
+    assert "3 days" in await ada.say("/pause 3")  # from tomorrow: today's push came
+    clock.advance(DAY)  # Wednesday 11 March: paused
+    await site.sign_in("100", "Ada")
+    page = await site.page("/me")
+    states = grid_states(page)
+    # Day 9 came on Tuesday; paused days do not count on the calendar pace, so it is still today's day, waiting.
+    assert states[:10] == ["done"] * 7 + ["frozen", "paused", "upcoming"]
+    assert "🧊 0 freezes" in page and "⏸ Paused from 2026-03-11 until 2026-03-14" in page
+    calendar = page[page.index('class="calendar"') :]
+    dated = dict(re.findall(r'title="(\d{4}-\d\d-\d\d) · ([a-z ]+)"', calendar))
+    assert dated["2026-03-09"] == "frozen" and dated["2026-03-11"] == "paused" and dated["2026-03-13"] == "paused"
+    assert dated["2026-03-14"] == "upcoming"
+
+
+async def test_pace_study_days_nudges_and_a_pause_change_as_their_commands_do(
+    site: Dashboard, clock: ManualClock
+) -> None:
+    await ada_studies(site, clock)  # Thursday 5 March, today's push sent
+    await site.sign_in("100", "Ada")
+    page = await site.page("/me")
+    assert all(f'name="days" value="{d}" checked' in page for d in ("mon", "sat", "sun"))  # every day, at first
+    assert 'name="nudge" value="off" checked' in page and '<option value="calendar" selected>' in page
+    weekdays = ["mon", "tue", "wed", "thu", "fri"]
+    base = {"time": "08:30", "zone": "UTC", "language": "en", "status": "on"}
+    await site.post("/me/settings", base, pace="self", days=weekdays, nudge="on", nudge_at="19:30")
+    shown = notes(await site.page("/me"))
+    assert len(shown) == 3 and "Study days" in shown[0] and "Self pace" in shown[1] and "19:30" in shown[2]
+    sub = await site.process.app.learners.chat(Address("test", "100"))
+    assert sub is not None and sub.pace.value == "self" and sub.nudge and sub.nudge_time == time(19, 30)
+    assert sub.schedule[-1].days == 0b0011111
+    page = await site.page("/me")
+    assert 'name="days" value="fri" checked' in page and 'name="days" value="sat" >' in page
+    assert 'name="nudge_at" value="19:30"' in page and '<option value="self" selected>' in page
+    same: dict[str, str | list[str]] = {**base, "pace": "self", "days": weekdays, "nudge": "on", "nudge_at": "19:30"}
+    await site.post("/me/settings", same)
+    assert notes(await site.page("/me")) == ["Nothing to change."]
+    # Nudges after 22:00 are refused as /nudge refuses them; a pause with a length ends by itself.
+    await site.post("/me/settings", {**same, "nudge_at": "23:00"})
+    assert notes(await site.page("/me")) == ["Nudges never come after 22:00. Pick an earlier time."]
+    await site.post("/me/settings", {**same, "status": "paused", "pause_days": "4"})
+    [paused] = notes(await site.page("/me"))
+    assert "4 days" in paused
+    sub = await site.process.app.learners.chat(Address("test", "100"))
+    assert sub is not None and sub.active and not sub.paused  # pushes come back by themselves
+    page = await site.page("/me")
+    assert 'value="paused" checked' in page and "⏸ Paused from 2026-03-06 until 2026-03-10" in page
+    await site.post("/me/settings", {**same, "status": "paused", "pause_days": "0"})
+    assert "Usage: /pause" in notes(await site.page("/me"))[0]
+    await site.post("/me/settings", {**same, "nudge": "off", "status": "paused"})  # only the nudge changes
+    assert notes(await site.page("/me")) == ["🔕 Nudges off. /nudge on brings them back."]
+    await site.post("/me/settings", {**same, "nudge": "off", "status": "on"})  # the pause ahead is cancelled
+    assert "Paused from" not in await site.page("/me")

@@ -13,7 +13,7 @@ from discord.app_commands import AppCommandContext, AppInstallationType
 
 from bot.adapters.discord.format import ActionButton
 from bot.adapters.discord.inbound import DiscordInbound
-from bot.adapters.discord.outbound import MAX_RATE_LIMIT_WAIT, rate_limit_trace
+from bot.adapters.discord.outbound import MAX_RATE_LIMIT_WAIT, NO_PINGS, rate_limit_trace
 from bot.adapters.discord.patches import quiet_voice
 from bot.adapters.discord.slash import CatalogTranslator, install
 from bot.core.i18n import language_from_hint, messages
@@ -47,6 +47,7 @@ class StudyClient(discord.Client):
             guild_ready_timeout=guild_ready_timeout,
             max_ratelimit_timeout=MAX_RATE_LIMIT_WAIT,
             http_trace=rate_limit_trace(inbound.commands.meter),
+            allowed_mentions=NO_PINGS,
             **options,
         )
         self.inbound = inbound

@@ -13,6 +13,8 @@ from bot.core.metering import NO_METER, Meter
 TOKEN_SETTING = "STUDYBOT_DISCORD_TOKEN"
 # A longer wait asked by Discord fails the send (retried on a later pass) instead of stalling a delivery pass.
 MAX_RATE_LIMIT_WAIT = 60.0
+# Nothing we send notifies anyone: a member named "@everyone" on a leaderboard must not ping the whole server.
+NO_PINGS = discord.AllowedMentions.none()
 
 
 def rate_limit_trace(meter: Meter) -> aiohttp.TraceConfig:
@@ -58,6 +60,7 @@ class DiscordOutbound:
             intents=discord.Intents.none(),
             max_ratelimit_timeout=MAX_RATE_LIMIT_WAIT,
             http_trace=rate_limit_trace(meter),
+            allowed_mentions=NO_PINGS,
         )
         self.gateway = DiscordGateway(self.client, per_second=per_second, meter=meter)
 

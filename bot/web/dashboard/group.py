@@ -58,7 +58,8 @@ def add_routes(router: APIRouter, site: Site) -> None:
         title = g.title if (g := session.group(chat_id)) is not None else ""
         return site.page(
             request, "group.html", language, session=session, view=view, admin=admin, topics=topics, title=title,
-            chat=quote(chat_id, safe=""), form=form_values(view.sub, view.sub), state=settings_form.status(view.sub),
+            chat=quote(chat_id, safe=""), form=form_values(view.sub, view.sub),
+            state=settings_form.status(learners, view.sub),
             weeks=learners.curriculum.total_weeks, week_rows=week_rows(members, titles, state_names(language)),
         )  # fmt: skip
 
@@ -80,7 +81,7 @@ def add_routes(router: APIRouter, site: Site) -> None:
         if not await commands.is_admin(address, session.person.user_id):
             # Checked again here, not only when the page was shown: rights can change in between.
             return site.redirect(back, [("problem", m._("Only this group's admins can change its settings."))])
-        typed = settings_form.commands_for(sub, settings_form.status(sub), form)
+        typed = settings_form.commands_for(sub, settings_form.status(learners, sub), form)
         if not typed:
             return site.redirect(back, [("ok", m._("Nothing to change."))])
         notes = await settings_form.apply(commands, site.origin(session, address, sub.kind), typed, m)

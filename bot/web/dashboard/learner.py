@@ -13,9 +13,9 @@ from starlette.responses import Response
 from bot.core.i18n import messages
 from bot.core.model import ChatKind, Subscription
 from bot.core.overview import learner_overview
+from bot.core.own_data import person_data
 from bot.core.parsing import parse_number
 from bot.core.people import dm_address
-from bot.core.records import export_person, forget_person
 from bot.web.dashboard import settings_form
 from bot.web.dashboard.auth import Session
 from bot.web.dashboard.pages import secure, state_names
@@ -57,7 +57,7 @@ def add_routes(router: APIRouter, site: Site) -> None:
         shown = form_values(view.sub, learners.new_chat(view.dm, ChatKind.PRIVATE, language))
         return site.page(
             request, "learner.html", language, session=session, view=view, topic=topic, curriculum=curriculum,
-            groups=groups, form=shown, state=settings_form.status(view.sub), next_push=next_push(view.sub),
+            groups=groups, form=shown, state=settings_form.status(learners, view.sub), next_push=next_push(view.sub),
             grid=plan_grid(view.days, day, messages(language), state_names(language)) if view.days else None,
         )  # fmt: skip
 
@@ -74,7 +74,8 @@ def add_routes(router: APIRouter, site: Site) -> None:
         sub = await learners.chat(dm)
         m = messages(site.language(request, sub.language if sub is not None else None))
         shown = sub or learners.new_chat(dm, ChatKind.PRIVATE, m.language)
-        typed = settings_form.commands_for(shown, settings_form.status(sub), form)
+        status = settings_form.status(learners, sub)
+        typed = settings_form.commands_for(shown, status, form, settings_form.PERSONAL_FORM)
         if not typed:
             return site.redirect("/me#settings", [("ok", m._("Nothing to change."))])
         notes = await settings_form.apply(site.commands, site.origin(session, dm, ChatKind.PRIVATE), typed, m)
@@ -85,7 +86,8 @@ def add_routes(router: APIRouter, site: Site) -> None:
         session = site.session(request)
         if session is None:
             return signed_out(request)
-        data = await export_person(site.commands.groups, session.person.platform, session.person.user_id)
+        person = session.person
+        data = await person_data(site.commands.learners, person.platform, person.user_id, site.language(request))
         body = json.dumps(data, ensure_ascii=False, indent=2)
         response = Response(body, media_type="application/json")
         response.headers["Content-Disposition"] = 'attachment; filename="studybot-export.json"'
@@ -103,7 +105,8 @@ def add_routes(router: APIRouter, site: Site) -> None:
         if form.get("confirm") != "yes":
             unticked = m._("Tick the box to confirm: forgetting cannot be undone.")
             return site.redirect("/me#data", [("problem", unticked)])
-        await forget_person(site.commands.groups, session.person.platform, session.person.user_id)
+        person = session.person
+        await site.commands.groups.forget_person(dm_address(person.platform, person.user_id), person.user_id)
         page = site.page(request, "message.html", m.language, title=m._("Everything about you is deleted"),
                          text=m._("Your settings, your days and notes, and the corrections about you are gone. You "
                                   "are signed out; /start in the bot begins anew."))  # fmt: skip
@@ -119,4 +122,4 @@ def next_push(sub: Subscription | None) -> str | None:
 
 def form_values(sub: Subscription | None, defaults: Subscription) -> dict[str, str]:
     """What a settings form shows: the chat's settings, or what it would get."""
-    return {field.name: field.value(sub or defaults) for field in settings_form.FIELDS}
+    return {field.name: field.value(sub or defaults) for field in settings_form.PERSONAL_FORM}

@@ -28,10 +28,11 @@ SECURITY_HEADERS = {
 }
 PRIVATE = {"Cache-Control": "no-store"}  # a person's page is theirs: no shared cache keeps it
 LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
-# The words for each state of a plan day or a date (issue 14's frozen and paused days are named here too).
+# The words for each state of a plan day or a date.
 STATE_NAMES = {
     "done": N_("done"), "today_done": N_("done"), "missed": N_("missed"), "today": N_("today"),
-    "upcoming": N_("upcoming"), "before": N_("before you began"), "frozen": N_("frozen"), "paused": N_("paused"),
+    "upcoming": N_("upcoming"), "before": N_("before you began"), "frozen": N_("frozen"),
+    "paused": N_("paused"), "rest": N_("rest day"),
 }  # fmt: skip
 
 _env = Environment(

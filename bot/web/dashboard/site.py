@@ -103,7 +103,8 @@ class Site:
         token = data.get("csrf")
         if not isinstance(token, str) or not hmac.compare_digest(token.encode(), session.csrf.encode()):
             return None
-        return {key: value for key, value in data.items() if isinstance(value, str)}
+        # A field sent more than once (the study days' checkboxes) is its values joined with commas.
+        return {key: ",".join(v for v in data.getlist(key) if isinstance(v, str)) for key in data}
 
 
 def _with_query(request: Request, **changes: str) -> str:

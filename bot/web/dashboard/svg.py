@@ -11,13 +11,14 @@ from markupsafe import Markup, escape
 
 from bot.core.heatmap import CellState
 from bot.core.i18n import Messages
+from bot.core.overview import DayState
 from curriculum.schema import DAYS_PER_WEEK
 
 CELL, STEP, LEFT, TOP = 28, 32, 42, 22
 
 
 def plan_grid(
-    days: Sequence[CellState], chosen: int | None, m: Messages, state_names: Mapping[str, str], link: str = "/me"
+    days: Sequence[DayState], chosen: int | None, m: Messages, state_names: Mapping[str, str], link: str = "/me"
 ) -> Markup:
     weeks = -(-len(days) // DAYS_PER_WEEK)
     label = escape(m._("Progress {done}/{total}", done=sum(s in _DONE for s in days), total=len(days)))
@@ -45,7 +46,7 @@ def plan_grid(
     return Markup("".join(parts))
 
 
-_DONE = frozenset({CellState.DONE, CellState.TODAY_DONE})
+_DONE = frozenset({DayState.DONE, DayState.TODAY_DONE})
 
 
 def week_rows(

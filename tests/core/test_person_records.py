@@ -1,6 +1,6 @@
-"""A person's own records, as the dashboard exports and forgets them: every day done with its note in every chat of
-the platform, the corrections about them; forgetting deletes their DM's subscription and their own record in each
-group, and nobody else's."""
+"""A person's own records, as /export and the dashboard export them, and as a DM's /forget and the dashboard
+forget them: every day done with its note in every chat of the platform, the corrections about them; forgetting
+deletes their DM's subscription and their own record in each group, and nobody else's."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from bot.bootstrap import App
 from bot.core.clock import ManualClock
 from bot.core.events import Incoming
 from bot.core.model import Address, ChatKind
-from bot.core.records import export_person, forget_person
+from bot.core.own_data import person_data
+from bot.core.people import dm_address
 from tests.support import Chat, RecordingGateway
 
 
@@ -35,23 +36,23 @@ async def studied(app: App, clock: ManualClock) -> None:
 
 async def test_the_export_holds_every_chats_days_and_the_corrections_about_them(app: App, clock: ManualClock) -> None:
     await studied(app, clock)
-    data = await export_person(app.commands.groups, "test", "100")
+    data = await person_data(app.learners, "test", "100", "en")
     assert data["settings"]["daily_time"] == "08:00" and data["settings"]["subscribed"]
     assert [(c["chat"], c["chat_kind"], c["note"]) for c in data["completions"]] == [
         ("100", "dm", "in my DM"), ("-5", "group", "in the group")]  # fmt: skip
     assert data["corrections"] == []  # the one correction is about Bo
-    bo = await export_person(app.commands.groups, "test", "200")
+    bo = await person_data(app.learners, "test", "200", "en")
     assert bo["settings"] is None and [c["about_you"] for c in bo["corrections"]] == [True]
-    mei = await export_person(app.commands.groups, "test", "1")
+    mei = await person_data(app.learners, "test", "1", "en")
     assert [(c["member"], c["about_you"]) for c in mei["corrections"]] == [("Bo", False)]  # made by her
 
 
 async def test_forgetting_deletes_the_persons_records_everywhere_and_no_one_elses(app: App, clock: ManualClock) -> None:
     await studied(app, clock)
-    assert await forget_person(app.commands.groups, "test", "100") == 2
+    await app.commands.groups.forget_person(dm_address("test", "100"), "100")
     assert await app.learners.chat(Address("test", "100")) is None
     found = await app.commands.groups.board(Address("test", "-5"))
     assert found is not None and [row.name for row in found[1]] == ["Bo"]
-    again = await export_person(app.commands.groups, "test", "100")
+    again = await person_data(app.learners, "test", "100", "en")
     assert again["settings"] is None and again["completions"] == []
     assert await app.learners.chat(Address("test", "-5")) is not None  # the group stays
