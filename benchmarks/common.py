@@ -46,6 +46,9 @@ class Sizes:
     dashboard_subscribers: int = 10_000  # the dashboard's pages, on SQLite with this many subscribers...
     dashboard_requests: int = 200  # ...each page asked this many times, one at a time
     claim_repeats: int = 120  # claims at the largest due-index size, per batch size: enough for a p99
+    peak_stored: int = 1_000_000  # the peak minute: subscriptions stored...
+    peak_due: int = 50_000  # ...of them due at the same minute, sent as paid broadcasts...
+    peak_free_due: int = 5_000  # ...and due at the same minute at the free rate
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -90,6 +93,9 @@ QUICK = Sizes(
     profile_items=500,
     dashboard_subscribers=1_000,
     dashboard_requests=30,
+    peak_stored=20_000,
+    peak_due=3_000,
+    peak_free_due=150,
 )
 
 
@@ -191,8 +197,12 @@ def library_versions() -> dict[str, str]:
 class FakeServer:
     """`async with FakeServer(global_rate=30) as tg:` runs benchmarks/fake_server.py and talks to it."""
 
-    def __init__(self, *, global_rate: float | None = None, group_rate: int | None = None) -> None:
+    def __init__(
+        self, *, global_rate: float | None = None, group_rate: int | None = None, count_chats: bool = False
+    ) -> None:
         self.args = [sys.executable, str(BENCH / "fake_server.py"), "--token", TOKEN]
+        if count_chats:
+            self.args.append("--count-chats")
         if global_rate is not None:
             self.args += ["--global-rate", str(global_rate)]
         if group_rate is not None:

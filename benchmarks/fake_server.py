@@ -24,8 +24,12 @@ Params = dict[str, Any]
 class BenchTelegram(FakeTelegram):
     """Keeps only what the benchmarks read: when each message was accepted, per group, and reply latency."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, count_chats: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, record_messages=False, **kwargs)
+        # Messages accepted per chat, when asked for: whether any chat got a push twice (benchmarks/peak.py).
+        # With `count_chats`, the start of what each chat was sent: what went twice (benchmarks/peak.py).
+        self.count_chats = count_chats
+        self.first_lines: dict[str, list[str]] = {}
         self.sent_at: list[float] = []
         self.group_sent_at: dict[int, list[float]] = {}
         self.fed_at: dict[int, float] = {}
@@ -44,6 +48,8 @@ class BenchTelegram(FakeTelegram):
         self.sent_at.append(now)
         chat = params.get("chat_id")
         self.per_chat[str(chat)] = self.per_chat.get(str(chat), 0) + 1
+        if self.count_chats:
+            self.first_lines.setdefault(str(chat), []).append(f"{method}: {str(params.get('text', ''))[:60]}")
         if isinstance(chat, int) and chat < 0:
             self.group_sent_at.setdefault(chat, []).append(now)
         elif isinstance(chat, int) and (fed := self.fed_at.pop(chat, None)) is not None:
@@ -52,12 +58,14 @@ class BenchTelegram(FakeTelegram):
     def reset(self) -> None:
         self.counts.clear()
         self.rejected_429 = 0
+        self.paid_messages = 0
         self.sent_at.clear()
         self.group_sent_at.clear()
         self.fed_at.clear()
         self.round_trips.clear()
         self.per_chat.clear()
         self.first_poll = None
+        self.first_lines.clear()
         # Per-chat message counters and chat records would otherwise grow with every repetition.
         self._next_message_id.clear()
         self._chats.clear()
@@ -95,7 +103,12 @@ class BenchTelegram(FakeTelegram):
             "first_poll": self.first_poll,
             "pending_updates": self.pending_updates,
             "feeding": self.feeding,
-        }
+            "paid_messages": self.paid_messages,
+            **({} if not self.count_chats else {
+                "chats": len(self.per_chat), "chats_twice": sum(1 for n in self.per_chat.values() if n > 1),
+                "twice_examples": [self.first_lines[c] for c, n in self.per_chat.items() if n > 1][:3],
+            }),
+        }  # fmt: skip
 
     def sent_between(self, start: float, end: float) -> int:
         return bisect_left(self.sent_at, end) - bisect_left(self.sent_at, start)
@@ -112,7 +125,9 @@ def _max_in_window(times: list[float], span: float) -> int:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    server = BenchTelegram(args.token, global_rate=args.global_rate, group_rate_per_min=args.group_rate)
+    server = BenchTelegram(
+        args.token, global_rate=args.global_rate, group_rate_per_min=args.group_rate, count_chats=args.count_chats
+    )
     tasks: set[asyncio.Task[None]] = set()
     async with server:
         print(json.dumps({"root": server.root, "token": server.token}), flush=True)
@@ -155,6 +170,7 @@ def main() -> None:
     parser.add_argument("--token", default="123456:BENCH-token")
     parser.add_argument("--global-rate", type=float, default=None, help="429 beyond this many sends per second")
     parser.add_argument("--group-rate", type=int, default=None, help="429 beyond this many sends per group a minute")
+    parser.add_argument("--count-chats", action="store_true", help="count the messages each chat was sent")
     asyncio.run(serve(parser.parse_args()))
 
 

@@ -86,6 +86,12 @@ def due_now_rows(first: int, count: int, now: datetime, *, group_every: int = 0)
         yield _row(sub_id, zone, at, due, now, group=group)
 
 
+def same_minute_rows(first: int, count: int, zone: str, at: time, due: datetime, now: datetime) -> Iterator[Row]:
+    """Subscribers of one zone at one local time, all next due at `due` (that local time's instant)."""
+    for sub_id in range(first, first + count):
+        yield _row(sub_id, zone, at, due, now)
+
+
 def spread_rows(first: int, count: int, t0: datetime) -> Iterator[Row]:
     """Subscribers at scattered minutes of the day in scattered zones; next due within 24 h after `t0`."""
     names = zones()

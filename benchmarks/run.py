@@ -19,12 +19,25 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("PTB_TIMEDELTA", "1")  # as the adapter sets it, before telegram is imported
 
-from benchmarks import common, dashboard, due_index, fanout, fleet, limit, profiling, recovery, replies, table, webhook
+from benchmarks import (
+    common,
+    dashboard,
+    due_index,
+    fanout,
+    fleet,
+    limit,
+    peak,
+    profiling,
+    recovery,
+    replies,
+    table,
+    webhook,
+)
 from benchmarks.population import Database
 from bot.process import configure_process
 from curriculum.loader import load_curriculum
 
-BENCHMARKS = ("fanout", "limit", "due", "replies", "webhook", "fleet", "dashboard", "recovery")
+BENCHMARKS = ("fanout", "limit", "due", "replies", "webhook", "fleet", "dashboard", "recovery", "peak")
 
 
 def parse() -> argparse.Namespace:
@@ -111,6 +124,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         await one("dashboard", dashboard.run(sizes, curriculum))
     if "recovery" in chosen:
         await one("recovery", recovery.run(sizes, kinds))
+    if "peak" in chosen:
+        await one("peak", peak.run(sizes, kinds, curriculum, wide=("postgresql",)))
     run["duration_s"] = time.monotonic() - started
     run["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     run["profiles"] = [p.__dict__ for p in profiles]

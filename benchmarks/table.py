@@ -46,29 +46,95 @@ def header(run: dict[str, Any]) -> list[str]:
         f"- load average (1/5/15 min) at start {m['loadavg']}, at end {run['loadavg_end']} "
         "(the machine is shared: other runs compete for the same 2 cores)",
         f"- code: commit {run.get('code', '?')}; {libs}",
+        *raw_send_rate(run["results"]),
         f"- medians of {sizes['repeats']} runs unless a row says otherwise; the fake Telegram server runs in its "
         "own process on 127.0.0.1",
     ]
 
 
-def summary_rows(results: dict[str, Any]) -> list[list[str]]:
-    rows: list[list[str]] = []
-    if (f := results.get("fanout")) is not None:
-        for kind, d in f["databases"].items():
-            parts = dict(d["ms_per_push"])
-            per_commit = parts.pop("pushes per status commit", None)
-            split = ", ".join(f"{k} {v:.2f}" for k, v in parts.items()) + " ms/push"
-            if per_commit is not None:
-                split += f"; {per_commit:.1f} pushes per status commit; {d.get('concurrency', 1)} sends at once"
-            runs = "" if len(d["pass_runs"]) > 1 else " (1 run)"
+def raw_send_rate(results: dict[str, Any]) -> list[str]:
+    """The machine's raw send rate, first, so that readers can scale the absolute figures to their own machine."""
+    f = results.get("fanout")
+    if f is None or "baselines" not in f:
+        return []
+    b, n = f["baselines"], f["raw_concurrency"]
+    return [
+        f"- raw send rate (python-telegram-bot's send_message to the fake server, medians): over our transport "
+        f"{_n(b[f'ours_{n}']['msgs_per_s'])} msg/s {n} in flight, {_n(b['ours_1']['msgs_per_s'])} one at a time; "
+        f"PTB as installed (httpx) {_n(b[f'httpx_{n}']['msgs_per_s'])} msg/s {n} in flight, "
+        f"{_n(b['httpx_1']['msgs_per_s'])} one at a time"
+    ]
+
+
+def fanout_rows(f: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for kind, d in f["databases"].items():
+        parts = dict(d["ms_per_push"])
+        per_commit = parts.pop("pushes per status commit", None)
+        split = ", ".join(f"{k} {v:.2f}" for k, v in parts.items()) + " ms/push"
+        if per_commit is not None:
+            split += f"; {per_commit:.1f} pushes per status commit; {d.get('concurrency', 1)} sends at once"
+        runs = "" if len(d["pass_runs"]) > 1 else " (1 run)"
+        if "baselines" not in f:  # a run saved before the second baseline
             rows.append([
                 "1", f"fan-out, {f['subscribers']:,} due, limiter off, {kind}{runs}",
                 f"{_n(d['pass_msgs_per_s'])} msg/s ({split})",
                 f"raw PTB send_message loop: {_n(f.get('raw_sequential_msgs_per_s', f['raw_msgs_per_s']))} msg/s one "
                 f"at a time, {_n(f.get('raw_concurrent_msgs_per_s', float('nan')))} msg/s "
                 f"{f.get('raw_concurrency', '?')} at once (ratio to the faster)",
-                f"{d['ratio']:.2f}", f">= {fanout.TARGET_RATIO}", _met(d["met"]),
+                f"{d['ratio']:.2f}", f">= {f.get('target_ratio', fanout.TARGET_RATIO)}", _met(d["met"]),
             ])  # fmt: skip
+            continue
+        b, n, ratio = f["baselines"], f["raw_concurrency"], d["ratios"]
+        cpu = f"CPU {d['cpu_ms']:.2f} ms/push against {b[f'ours_{n}']['cpu_ms']:.2f} for the raw loop"
+        rows.append([
+            "1", f"fan-out, {f['subscribers']:,} due, limiter off, {kind}{runs}",
+            f"{_n(d['pass_msgs_per_s'])} msg/s; {cpu} ({split})",
+            f"PTB over our transport: {_n(b[f'ours_{n}']['msgs_per_s'])} msg/s {n} in flight, "
+            f"{_n(b['ours_1']['msgs_per_s'])} one at a time; PTB as installed (httpx): "
+            f"{_n(b[f'httpx_{n}']['msgs_per_s'])} msg/s {n} in flight, {_n(b['httpx_1']['msgs_per_s'])} one at a time",
+            f"{ratio[f'ours_{n}']:.2f} / {ratio['ours_1']:.2f} of ours ({n} / 1)"
+            + (f" (each pass over the loop just before it: {', '.join(f'{x:.2f}' for x in d['paired_ratios'])})"
+               if "paired_ratios" in d else "") + "; "
+            f"{ratio[f'httpx_{n}']:.2f} / {ratio['httpx_1']:.2f} of httpx ({n} / 1)",
+            f">= {f['target_ratio']} of ours at {n}", _met(d["met"]),
+        ])  # fmt: skip
+    return rows
+
+
+def peak_rows(pk: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for kind, d in pk["databases"].items():
+        for key in ("paid", "paid_wide"):
+            if (p := d.get(key)) is None:
+                continue
+            rows.append([
+                "9", f"peak minute: {p['due']:,} of {_size(pk['stored'])} due at {pk['at']} {pk['zone']}, paid "
+                f"broadcasts at {p['rate']:,.0f} msg/s, {p.get('in_flight', 16)} in flight, {kind} (1 run)",
+                f"last push {_n(p['last_late_s'], 1)} s after the minute (first {_n(p['first_late_s'], 2)} s); "
+                f"{p['sent']:,} sent to {p['chats']:,} chats, {p['chats_twice']} twice; {p['rejected_429']} x 429; "
+                f"max {p['max_per_second']}/s" + (
+                    f"; CPU {p['cpu_ms']:.2f} ms/push; a claim of 500 {p['claim_ms']:.0f} ms; a journal commit "
+                    f"{p['commit_ms']:.1f} ms ({p['pushes_per_commit']:.1f} pushes each)" if "commit_ms" in p else ""),
+                f"N / rate = {p['ideal_s']:.0f} s; server 429s past {p['rate']:,.0f}/s",
+                f"{p['ideal_s'] / p['last_late_s']:.2f} of the rate" if p["last_late_s"] else "",
+                f"<= {p['target_s']:.0f} s, 0 x 429, none twice", _met(p["met"]),
+            ])  # fmt: skip
+        f = d["free"]
+        rows.append([
+            "9", f"the same minute at the free rate: {f['due']:,} due, {f['rate']} msg/s, {kind} (1 run)",
+            f"last push {_n(f['last_late_s'], 1)} s after the minute (first {_n(f['first_late_s'], 2)} s); "
+            f"{f['sent']:,} sent, {f['chats_twice']} twice; {f['rejected_429']} x 429; max {f['max_per_second']}/s",
+            f"N / rate = {f['ideal_s']:.0f} s; server 429s past 30/s", "",
+            "report; 0 x 429, none twice", _met(f["met"]),
+        ])  # fmt: skip
+    return rows
+
+
+def summary_rows(results: dict[str, Any]) -> list[list[str]]:
+    rows: list[list[str]] = []
+    if (f := results.get("fanout")) is not None:
+        rows += fanout_rows(f)
     for key, label in (("limit", "10% groups"), ("limit_private", "private chats only"),
                        ("limit_floods", "10% groups + 2 groups send 22 /done each")):  # fmt: skip
         if (lim := results.get(key)) is None:
@@ -160,6 +226,8 @@ def summary_rows(results: dict[str, Any]) -> list[list[str]]:
         rows += dashboard_rows(dash)
     if (rc := results.get("recovery")) is not None and "databases" in rc:
         rows += recovery_rows(rc)
+    if (pk := results.get("peak")) is not None and "databases" in pk:
+        rows += peak_rows(pk)
     for name, value in results.items():
         if isinstance(value, dict) and "error" in value:
             rows.append(["", f"{name}: did not finish", value["error"], "", "", "", "**no**"])

@@ -59,3 +59,7 @@ class DeliveryEngine:
     async def next_wakeup(self, now: datetime | None = None) -> datetime | None:
         """When something next becomes owed (a retry, a claim whose lease runs out), if anything."""
         return await self.store.ledger.next_wakeup(now or self.clock.now())
+
+    async def next_due(self, now: datetime | None = None) -> datetime | None:
+        """When a subscription next becomes due, if any is."""
+        return await self.store.ledger.next_due(now or self.clock.now())

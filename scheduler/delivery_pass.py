@@ -60,11 +60,17 @@ class DeliveryPass:
         self.claimer = Claimer(self.ledger, policy, rules, now, parts.gateways.platforms)
         self.sender = parts.sender(self.journal, now)
         self.crew = SendCrew(
-            self.sender, self.journal, policy.concurrency, parts.stopping, self.claimer, self.leases.current
+            self.sender,
+            self.journal,
+            policy.concurrency,
+            parts.stopping,
+            self.claimer,
+            self.leases.current,
+            refill_below=policy.batch // 2,
         )
 
     async def run(self) -> PassReport:
-        heartbeat = asyncio.create_task(self.leases.keep(self.ledger))
+        heartbeat = asyncio.create_task(self.leases.keep(self.journal))
         try:
             await self.crew.run()
         finally:

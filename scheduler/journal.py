@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from bot.core.model import SendOutcome
-from bot.core.ports import DeliveryLedger
+from bot.core.ports import DeliveryLedger, Lease
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -40,6 +40,9 @@ class SendJournal:
         self._outcomes: list[SendOutcome] = []
         self._give_back: list[int] = []
         self._committer: asyncio.Task[None] | None = None
+        # The lease's heartbeat writes the same rows as the commits: one writer at a time, or on PostgreSQL the two
+        # statements lock the rows in different orders and deadlock.
+        self._writing = asyncio.Lock()
         self._abandoned = False
         self._gave_up = False
 
@@ -56,6 +59,11 @@ class SendJournal:
             if mark in self._marks:  # not written yet: it never will be
                 self._marks.remove(mark)
             raise
+
+    async def extend(self, lease: Lease) -> None:
+        """Keep this pass's claims: written between two commits, never beside one."""
+        async with self._writing:
+            await self.ledger.extend(lease)
 
     def settled(self, outcome: SendOutcome) -> None:
         self._outcomes.append(outcome)
@@ -122,12 +130,14 @@ class SendJournal:
 
     async def _record(self, sending: list[int], outcomes: list[SendOutcome], give_back: list[int]) -> set[int]:
         """One commit, tried again while the database is unreachable, until patience runs out."""
+        async def record() -> set[int]:
+            async with self._writing:
+                return await self.ledger.record(self.token, sending, outcomes, give_back, self.now)
+
         if self._gave_up:
-            return await self.ledger.record(self.token, sending, outcomes, give_back, self.now)
+            return await record()
         try:
-            return await patiently(
-                lambda: self.ledger.record(self.token, sending, outcomes, give_back, self.now), self.patience
-            )
+            return await patiently(record, self.patience)
         except Exception:
             self._gave_up = True
             raise

@@ -7,10 +7,17 @@ import asyncio
 import logging
 import uuid
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from bot.core.ports import Clock, DeliveryLedger, Lease
+from bot.core.ports import Clock, Lease
 
 log = logging.getLogger(__name__)
+
+
+class Extends(Protocol):
+    """Where a lease is extended: the ledger, or the journal that writes a pass's sends to it."""
+
+    async def extend(self, lease: Lease) -> None: ...
 
 
 def new_token() -> str:
@@ -32,11 +39,11 @@ class LeaseClock:
         """The lease from this moment on, under this holder's token (or `token`, on the same timeline)."""
         return Lease(token or self.token, self.now + (self.clock.now() - self._started) + self.length)
 
-    async def keep(self, ledger: DeliveryLedger) -> None:
+    async def keep(self, holder: Extends) -> None:
         """Extend the lease every third of its length until cancelled."""
         while True:
             await asyncio.sleep(self.length.total_seconds() / 3)
             try:
-                await ledger.extend(self.current())
+                await holder.extend(self.current())
             except Exception as exc:  # the journal's own retries cover an outage; the next beat tries again
                 log.warning("could not extend the delivery lease: %s", exc)

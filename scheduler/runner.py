@@ -1,7 +1,8 @@
 """Runs the delivery pass periodically: one APScheduler interval job for all subscribers, not one per user.
 
-Between ticks a pass may run sooner: when a platform has just connected, or when something becomes owed before
-the next tick (a failed push's retry time, or the lease of claims left by a process that died).
+Between ticks a pass may run sooner: when a platform has just connected, when the next subscription becomes due
+(so a push goes out at its minute, not up to a tick later), or when something becomes owed before the next tick (a
+failed push's retry time, or the lease of claims left by a process that died).
 """
 
 from __future__ import annotations
@@ -140,12 +141,14 @@ class DeliveryRunner:
 
     async def _wake_when_owed(self) -> None:
         try:
-            owed_at = await self.engine.next_wakeup()
+            found = [await self.engine.next_wakeup(), await self.engine.next_due()]
         except Exception as exc:  # the next tick comes anyway
-            log.debug("could not read the next retry or lease: %s", exc)
+            log.debug("could not read the next due instant, retry or lease: %s", exc)
             return
-        if owed_at is not None:
-            self.wake(owed_at)
+        later = [instant for instant in found if instant is not None]
+        if later:
+            # The engine's clock names the instant; the scheduler runs on the system's.
+            self.wake(datetime.now(UTC) + (min(later) - self.engine.clock.now()))
 
     async def stop(self) -> None:
         # Let the pass in flight finish its send and release the rest before the scheduler goes, since

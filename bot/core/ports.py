@@ -230,6 +230,10 @@ class DeliveryLedger(Protocol):
         """The earliest instant after `now` at which something becomes owed (a retry time, a lease running out)."""
         ...
 
+    async def next_due(self, now: datetime) -> datetime | None:
+        """The earliest instant after `now` at which an active subscription becomes due, if any."""
+        ...
+
 
 class UpdateLog(Protocol):
     """Platform updates handled by any process on the database, by their platform-given id (Telegram's update_id):

@@ -152,31 +152,10 @@ class SqliteDeliverySql(DeliverySql):
         )
 
     def _mark_steps(self, ids: Sequence[int], token: str) -> list[Step]:
-        return [
-            (f"UPDATE deliveries SET status = 'sending' WHERE id IN ({_marks(len(chunk))}) AND claimed_by = ?"
-             " AND status IN ('claimed', 'sending') RETURNING id", (*chunk, token), False)
-            for chunk in _chunks(ids)
-        ]  # fmt: skip
+        return _sqlite_mark_steps(ids, token)
 
     def _give_back_steps(self, ids: Sequence[int], token: str, now: datetime) -> list[Step]:
-        return [
-            ("UPDATE deliveries SET status = 'claimed', claimed_by = NULL, lease_until = ?"
-             f" WHERE id IN ({_marks(len(chunk))}) AND claimed_by = ? AND status IN ('claimed', 'sending')",
-             (self.instant(now), *chunk, token), False)
-            for chunk in _chunks(ids)
-        ]  # fmt: skip
-
-    def _settle_steps(self, outcomes: Sequence[SendOutcome], now: datetime) -> list[Step]:
-        if not outcomes:
-            return []
-        sent_at = self.instant(now)
-        rows = [
-            (o.status.value, o.message_id, o.error and o.error[:300], self.instant(o.retry_at),
-             sent_at if o.status is DeliveryStatus.SENT else None, o.delivery_id)
-            for o in outcomes
-        ]  # fmt: skip
-        sql = "UPDATE deliveries SET status = ?, message_id = ?, error = ?, retry_at = ?, sent_at = ? WHERE id = ?"
-        return [(sql, rows, True)]
+        return _sqlite_give_back_steps(ids, token, now)
 
     async def _run(self, steps: list[Step]) -> list[list[Any]]:
         results = []
@@ -195,14 +174,13 @@ class SqliteDeliverySql(DeliverySql):
         self, token: str, sending: Sequence[int], outcomes: Sequence[SendOutcome], give_back: Sequence[int],
         now: datetime,
     ) -> set[int]:  # fmt: skip
-        marks = self._mark_steps(sending, token)
-        steps = self._settle_steps(outcomes, now) + self._give_back_steps(give_back, token, now) + marks
+        steps, marks = sqlite_record_steps(token, sending, outcomes, give_back, now)
         if not steps:
             return set()
         driver = (await self.connection.get_raw_connection()).driver_connection
         assert isinstance(driver, OneTripConnection)
         results = await driver.transaction(steps)
-        return {row[0] for rows in results[len(results) - len(marks):] for row in rows}
+        return marked(results, marks)
 
     async def extend(self, lease: Lease) -> None:
         await self.connection.exec_driver_sql(
@@ -211,7 +189,62 @@ class SqliteDeliverySql(DeliverySql):
         )
 
     async def settle(self, outcomes: Sequence[SendOutcome], now: datetime) -> None:
-        await self._run(self._settle_steps(outcomes, now))
+        await self._run(_sqlite_settle_steps(outcomes, now))
+
+
+_SQLITE_INSTANT = _ROWS["sqlite"].write(DELIVERIES, "claimed_at")
+
+
+def _sqlite_mark_steps(ids: Sequence[int], token: str) -> list[Step]:
+    return [
+        (f"UPDATE deliveries SET status = 'sending' WHERE id IN ({_marks(len(chunk))}) AND claimed_by = ?"
+         " AND status IN ('claimed', 'sending') RETURNING id", (*chunk, token), False)
+        for chunk in _chunks(ids)
+    ]  # fmt: skip
+
+
+def _sqlite_give_back_steps(ids: Sequence[int], token: str, now: datetime) -> list[Step]:
+    return [
+        ("UPDATE deliveries SET status = 'claimed', claimed_by = NULL, lease_until = ?"
+         f" WHERE id IN ({_marks(len(chunk))}) AND claimed_by = ? AND status IN ('claimed', 'sending')",
+         (_SQLITE_INSTANT(now), *chunk, token), False)
+        for chunk in _chunks(ids)
+    ]  # fmt: skip
+
+
+def _sqlite_settle_steps(outcomes: Sequence[SendOutcome], now: datetime) -> list[Step]:
+    if not outcomes:
+        return []
+    instant = _SQLITE_INSTANT
+    sent_at = instant(now)
+    rows = [
+        (o.status.value, o.message_id, o.error and o.error[:300], instant(o.retry_at),
+         sent_at if o.status is DeliveryStatus.SENT else None, o.delivery_id)
+        for o in outcomes
+    ]  # fmt: skip
+    sql = "UPDATE deliveries SET status = ?, message_id = ?, error = ?, retry_at = ?, sent_at = ? WHERE id = ?"
+    return [(sql, rows, True)]
+
+
+def sqlite_record_steps(
+    token: str, sending: Sequence[int], outcomes: Sequence[SendOutcome], give_back: Sequence[int], now: datetime
+) -> tuple[list[Step], int]:
+    """A journal commit on SQLite as steps for one transaction: the outcomes, the hand-backs, then the marks (their
+    number last, for `marked`)."""
+    marks = _sqlite_mark_steps(sending, token)
+    return _sqlite_settle_steps(outcomes, now) + _sqlite_give_back_steps(give_back, token, now) + marks, len(marks)
+
+
+def marked(results: Sequence[Sequence[Any]], marks: int) -> set[int]:
+    """The ids the last `marks` steps marked SENDING."""
+    return {row[0] for rows in results[len(results) - marks :] for row in rows}
+
+
+# Rows still held (claimed, or marked on the wire), tested on the row only: given the status index, a planner whose
+# statistics predate the pass's claims (thousands inserted since the last ANALYZE) intersects the few ids with every
+# held row's index entry, so each mark costs what the pass holds (EXPLAIN ANALYZE with 30,000 claimed: 0.63 ms
+# against 0.08 ms by primary key alone).
+_HELD = "(status || '') IN ('claimed', 'sending')"
 
 
 class PostgresDeliverySql(DeliverySql):
@@ -271,7 +304,7 @@ class PostgresDeliverySql(DeliverySql):
             return set()
         result = await self.connection.exec_driver_sql(
             "UPDATE deliveries SET status = 'sending' WHERE id = ANY(%s::integer[]) AND claimed_by = %s"
-            " AND status IN ('claimed', 'sending') RETURNING id",
+            f" AND {_HELD} RETURNING id",
             (list(ids), token),
         )
         return {row[0] for row in result.all()}
@@ -280,7 +313,7 @@ class PostgresDeliverySql(DeliverySql):
         if ids:
             await self.connection.exec_driver_sql(
                 "UPDATE deliveries SET status = 'claimed', claimed_by = NULL, lease_until = %s"
-                " WHERE id = ANY(%s::integer[]) AND claimed_by = %s AND status IN ('claimed', 'sending')",
+                f" WHERE id = ANY(%s::integer[]) AND claimed_by = %s AND {_HELD}",
                 (now, list(ids), token),
             )
 
@@ -308,9 +341,9 @@ class PostgresDeliverySql(DeliverySql):
         result = await self.connection.exec_driver_sql(
             f"{_SETTLE}, given AS (UPDATE deliveries SET status = 'claimed', claimed_by = NULL,"
             " lease_until = %(now)s::timestamptz WHERE id = ANY(%(give)s::integer[]) AND claimed_by = %(token)s"
-            " AND status IN ('claimed', 'sending') RETURNING id)"
+            f" AND {_HELD} RETURNING id)"
             " UPDATE deliveries SET status = 'sending' WHERE id = ANY(%(mark)s::integer[]) AND claimed_by = %(token)s"
-            " AND status IN ('claimed', 'sending') RETURNING id",
+            f" AND {_HELD} RETURNING id",
             {**_settle_params(outcomes, now), "give": list(give_back), "mark": list(sending), "token": token},
         )
         return {row[0] for row in result.all()}

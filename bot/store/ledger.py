@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from bot.core.model import Claim, Delivery, DeliveryKind, DeliveryStatus, SendOutcome, Subscription
 from bot.core.ports import Lease, Planner
 from bot.store import mapping
-from bot.store.delivery_sql import for_connection
+from bot.store.delivery_sql import for_connection, marked, sqlite_record_steps
+from bot.store.sqlite_driver import LoopTransactions
 from bot.store.tables import DeliveryRow, SubscriptionRow
 
 _CLAIMED, _SENDING, _FAILED = DeliveryStatus.CLAIMED.value, DeliveryStatus.SENDING.value, DeliveryStatus.FAILED.value
@@ -25,6 +26,9 @@ class SqlLedger:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        path = engine.url.database if engine.dialect.name == "sqlite" else None
+        # A file's journal commits on the event loop's thread when they can (see LoopTransactions); not in memory.
+        self._on_loop = LoopTransactions(path) if path and path != ":memory:" and "mode=memory" not in path else None
 
     async def claim_due(
         self, now: datetime, limit: int, platforms: Collection[str], plan: Planner, lease: Lease
@@ -119,6 +123,12 @@ class SqlLedger:
         give_back: Sequence[int],
         now: datetime,
     ) -> set[int]:
+        if self._on_loop is not None:
+            steps, marks = sqlite_record_steps(token, sending, outcomes, give_back, now)
+            if not steps:
+                return set()
+            if (results := self._on_loop.run(steps)) is not None:
+                return marked(results, marks)
         async with self.engine.connect() as connection:
             if connection.dialect.name != "sqlite":  # SQLite's own trip makes its transaction
                 connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
@@ -138,6 +148,10 @@ class SqlLedger:
         async with self.engine.begin() as connection:
             await connection.execute(reply)
 
+    def close(self) -> None:
+        if self._on_loop is not None:
+            self._on_loop.close()
+
     async def extend(self, lease: Lease) -> None:
         async with self.engine.begin() as connection:
             await for_connection(connection).extend(lease)
@@ -153,6 +167,13 @@ class SqlLedger:
             found = [await connection.scalar(query) for query in (retry, lease)]
         later = [instant for instant in found if instant is not None]
         return min(later) if later else None
+
+    async def next_due(self, now: datetime) -> datetime | None:
+        query = select(func.min(SubscriptionRow.next_due_at)).where(
+            SubscriptionRow.next_due_at > now, SubscriptionRow.active.is_(True)
+        )
+        async with self.engine.connect() as connection:
+            return await connection.scalar(query)
 
 
 def _paired(taken: list[tuple[Delivery, Subscription]]) -> list[Claim]:

@@ -28,7 +28,7 @@ async def send_job(fleet: FleetContext, platform: str, ids: Sequence[int], ticke
     journal = SendJournal(ledger, leases.token, now, patience=policy.outage_patience)
     sender = fleet.parts.sender(journal, now)
     crew = SendCrew(sender, journal, policy.concurrency, fleet.stopping)
-    heartbeat = asyncio.create_task(leases.keep(ledger))
+    heartbeat = asyncio.create_task(leases.keep(journal))
     try:
         budget = fleet.budgets.get(platform)
         if budget is not None and claims:

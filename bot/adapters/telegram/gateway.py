@@ -15,6 +15,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import ExtBot
 
 from bot.adapters.telegram.format import CAPTION_LIMIT, card_html, clip, keyboard, text_html
+from bot.adapters.telegram.lean import send_html
 from bot.adapters.telegram.pacing import ChatPacer
 from bot.core.ports import (
     MUTED,
@@ -97,9 +98,9 @@ class TelegramGateway:
         self._admins.pop(chat_id, None)
 
     async def send(self, chat_id: str, reply: Reply, *, on_wire: OnWire | None = None) -> str:
-        message = await self._deliver(chat_id, lambda: self._send(int(chat_id), reply, on_wire))
-        assert isinstance(message, Message)
-        return str(message.message_id)
+        message_id = await self._deliver(chat_id, lambda: self._send(int(chat_id), reply, on_wire))
+        assert isinstance(message_id, str)
+        return message_id
 
     async def edit(self, chat_id: str, message_id: str, reply: Reply) -> None:
         text = card_html(reply) if isinstance(reply, TopicCard) else text_html(getattr(reply, "text", ""))
@@ -151,32 +152,30 @@ class TelegramGateway:
                 await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
         raise TemporaryFailure(f"gave up after {self.attempts} attempts")
 
-    async def _send(self, chat_id: int, reply: Reply, on_wire: OnWire | None) -> Message:
-        # The bot's WireLimiter awaits `on_wire` after every rate-limit wait, just before the request leaves.
+    async def _send(self, chat_id: int, reply: Reply, on_wire: OnWire | None) -> str:
+        """The sent message's id. The bot's WireLimiter awaits `on_wire` after every rate-limit wait, just before
+        the request leaves."""
+        message: Message
         if isinstance(reply, PictureReply):
             caption = clip(reply.caption, CAPTION_LIMIT)
-            return await self.bot.send_photo(
+            message = await self.bot.send_photo(
                 chat_id, photo=reply.png, caption=caption, allow_paid_broadcast=self.paid, rate_limit_args=on_wire
             )
+            return str(message.message_id)
         if isinstance(reply, FileReply):
             document = InputFile(reply.data, filename=reply.filename)
             caption = clip(reply.caption, CAPTION_LIMIT)
-            return await self.bot.send_document(
+            message = await self.bot.send_document(
                 chat_id, document=document, caption=caption, allow_paid_broadcast=self.paid, rate_limit_args=on_wire
             )
+            return str(message.message_id)
         if isinstance(reply, TopicCard):
-            text, markup = card_html(reply), keyboard(reply.buttons)
+            text = card_html(reply)
         else:
             assert isinstance(reply, TextReply)
-            text, markup = text_html(reply.text), keyboard(reply.buttons)
-        return await self.bot.send_message(
-            chat_id,
-            text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=markup,
-            allow_paid_broadcast=self.paid,
-            rate_limit_args=on_wire,
-        )
+            text = text_html(reply.text)
+        # Without parsing the sent Message back (bot.adapters.telegram.lean): a push needs only its id.
+        return await send_html(self.bot, chat_id, text, reply.buttons, paid=bool(self.paid), on_wire=on_wire)
 
 
 def _cannot_post(error: TelegramError) -> CannotPost | None:
