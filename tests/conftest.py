@@ -6,6 +6,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -58,14 +59,22 @@ def pg_url() -> Iterator[str]:
     reason = _pg_reachable()
     if reason:
         pytest.skip(reason)
-    name = f"studybot_test_{uuid.uuid4().hex[:10]}"
+    with own_pg_database("studybot_test") as url:
+        upgrade(url)
+        yield url
+
+
+@contextmanager
+def own_pg_database(prefix: str) -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server, named `prefix`_<random>, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    upgrade(url)
-    yield url
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def sqlite_copy(tmp_path: Path, template: Path) -> str:

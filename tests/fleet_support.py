@@ -6,19 +6,17 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy import create_engine, insert
 
 from bot.store.engine import sync_url
 from bot.store.migrate import upgrade
 from bot.store.tables import SubscriptionRow
-from tests.conftest import PG_ADMIN, _pg_reachable
+from tests.conftest import _pg_reachable, own_pg_database
 
 START_NICENESS = os.getpriority(os.PRIO_PROCESS, 0)
 
@@ -27,14 +25,8 @@ START_NICENESS = os.getpriority(os.PRIO_PROCESS, 0)
 def fleet_database_fixture() -> Iterator[str]:
     if reason := _pg_reachable():
         pytest.skip(f"the fleet runs on PostgreSQL: {reason}")
-    name = f"studybot_fleet_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with own_pg_database("studybot_fleet") as url:
+        yield url
 
 
 def seed(url: str, count: int, discord_users: Sequence[int] = ()) -> None:

@@ -5,20 +5,18 @@ it sends only the rest; bad input is refused before anything is stored; --queue 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy import create_engine, func, insert, select, update
 
 from bot.store.engine import sync_url
 from bot.store.migrate import upgrade
 from bot.store.tables import AnnouncementRow, DeliveryRow, SubscriptionRow
-from tests.conftest import PG_ADMIN, _pg_reachable
+from tests.conftest import _pg_reachable, own_pg_database
 from tests.fakes.telegram_html import parse_html
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fleet_support import fleet_database_fixture  # noqa: F401 (a fixture)
@@ -34,14 +32,8 @@ def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
         return
     if reason := _pg_reachable():
         pytest.skip(reason)
-    name = f"studybot_broadcast_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with own_pg_database("studybot_broadcast") as url:
+        yield url
 
 
 TEXT = "Maintenance tonight <22:00 UTC> & back by 23:00"
