@@ -69,10 +69,9 @@ def add_routes(router: APIRouter, site: Site) -> None:
         if session is None or not await allowed(session, chat_id):
             return not_found(request, session)
         form = await site.form(request, session)
-        m = messages(site.language(request))
         if form is None:
-            return site.refusal(request, 403, m._("This form has expired"), m._("Reload the page and try again."),
-                                session)  # fmt: skip
+            return site.stale_form(request, session)
+        m = messages(site.language(request))
         address = Address(session.person.platform, chat_id)
         sub = await learners.chat(address)
         if sub is None:
@@ -82,7 +81,5 @@ def add_routes(router: APIRouter, site: Site) -> None:
             # Checked again here, not only when the page was shown: rights can change in between.
             return site.redirect(back, [("problem", m._("Only this group's admins can change its settings."))])
         typed = settings_form.commands_for(sub, settings_form.status(learners, sub), form)
-        if not typed:
-            return site.redirect(back, [("ok", m._("Nothing to change."))])
         notes = await settings_form.apply(commands, site.origin(session, address, sub.kind), typed, m)
         return site.redirect(back, notes)

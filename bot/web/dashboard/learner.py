@@ -17,7 +17,6 @@ from bot.core.own_data import person_data
 from bot.core.parsing import parse_number
 from bot.core.people import dm_address
 from bot.web.dashboard import settings_form
-from bot.web.dashboard.auth import Session
 from bot.web.dashboard.pages import secure, state_names
 from bot.web.dashboard.site import Site
 from bot.web.dashboard.svg import plan_grid
@@ -31,10 +30,6 @@ def add_routes(router: APIRouter, site: Site) -> None:
         m = messages(site.language(request))
         return site.refusal(request, 401, m._("You are not signed in"),
                             m._("Send /dashboard to the bot: it answers with your personal sign-in link."))  # fmt: skip
-
-    def stale_form(request: Request, session: Session) -> Response:
-        m = messages(site.language(request))
-        return site.refusal(request, 403, m._("This form has expired"), m._("Reload the page and try again."), session)
 
     @router.get("/me")
     async def me(request: Request) -> Response:
@@ -68,7 +63,7 @@ def add_routes(router: APIRouter, site: Site) -> None:
             return signed_out(request)
         form = await site.form(request, session)
         if form is None:
-            return stale_form(request, session)
+            return site.stale_form(request, session)
         person = session.person
         dm = dm_address(person.platform, person.user_id)
         sub = await learners.chat(dm)
@@ -76,8 +71,6 @@ def add_routes(router: APIRouter, site: Site) -> None:
         shown = sub or learners.new_chat(dm, ChatKind.PRIVATE, m.language)
         status = settings_form.status(learners, sub)
         typed = settings_form.commands_for(shown, status, form, settings_form.PERSONAL_FORM)
-        if not typed:
-            return site.redirect("/me#settings", [("ok", m._("Nothing to change."))])
         notes = await settings_form.apply(site.commands, site.origin(session, dm, ChatKind.PRIVATE), typed, m)
         return site.redirect("/me#settings", notes)
 
@@ -100,7 +93,7 @@ def add_routes(router: APIRouter, site: Site) -> None:
             return signed_out(request)
         form = await site.form(request, session)
         if form is None:
-            return stale_form(request, session)
+            return site.stale_form(request, session)
         m = messages(site.language(request))
         if form.get("confirm") != "yes":
             unticked = m._("Tick the box to confirm: forgetting cannot be undone.")

@@ -114,8 +114,11 @@ def commands_for(shown: Subscription, status_now: str, form: Mapping[str, str],
 
 
 async def apply(commands: Commands, origin: Origin, typed: list[str], m: Messages) -> list[Note]:
-    """Type each command as `origin`, and say what the bot answered. A day's topic the chat would get as a reply (a
-    DM resumed before today's push) is sent to the chat, as it would have been there."""
+    """Type each command as `origin`, and say what the bot answered (or that nothing changed, for none). A day's
+    topic the chat would get as a reply (a DM resumed before today's push) is sent to the chat, as it would have been
+    there."""
+    if not typed:
+        return [("ok", m._("Nothing to change."))]
     notes: list[Note] = []
     for text in typed:
         for reply in await commands.handle(origin.typing(text)):

@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from bot.core.commands import Commands
 from bot.core.events import Origin
-from bot.core.i18n import LANGUAGES, language_from_hint
+from bot.core.i18n import LANGUAGES, language_from_hint, messages
 from bot.core.learner import Learners
 from bot.core.model import Address, ChatKind
 from bot.web.dashboard.auth import SESSION_SECONDS, Session, Signing
@@ -77,6 +77,11 @@ class Site:
     def refusal(self, request: Request, status: int, title: str, text: str, session: Session | None = None) -> Response:
         language = self.language(request)
         return self.page(request, "message.html", language, status, title=title, text=text, session=session)
+
+    def stale_form(self, request: Request, session: Session) -> Response:
+        """A form without this session's CSRF token (an old page, or another site's)."""
+        m = messages(self.language(request))
+        return self.refusal(request, 403, m._("This form has expired"), m._("Reload the page and try again."), session)
 
     def redirect(self, url: str, notes: list[tuple[str, str]] | None = None) -> Response:
         """After a form: back to a page (POST, redirect, GET), which shows `notes` once."""
