@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -27,6 +26,7 @@ from bot.core.model import Announcement
 from bot.core.ports import Clock
 from bot.delivering import sending
 from bot.settings import Settings
+from bot.starting import stopped_by_signals
 from bot.store.announcements import Audience, Progress, SqlAnnouncements
 from bot.store.engine import make_engine
 from bot.store.migrate import at_head
@@ -178,27 +178,23 @@ async def _send(
         app.delivery.stop()  # the pass in flight finishes its sends and hands the rest back
         stop.set()
 
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stopping)
     reporter = asyncio.create_task(_report(announcements, announcement_id, say))
     try:
-        async with sending(process, complain) as started:
-            here = started.platforms
-            while not stop.is_set():
-                await app.delivery.run_pass()
-                await announcements.drop_unsubscribed(announcement_id, app.clock.now())
-                progress = await announcements.progress(announcement_id)
-                # Rows another process holds are waited for: it sends them, or its lease runs out and a pass here
-                # takes them over.
-                if not any(progress.claimed.get(platform) for platform in here):
-                    break
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), POLL_SECONDS)
+        with stopped_by_signals(stopping):
+            async with sending(process, complain) as started:
+                here = started.platforms
+                while not stop.is_set():
+                    await app.delivery.run_pass()
+                    await announcements.drop_unsubscribed(announcement_id, app.clock.now())
+                    progress = await announcements.progress(announcement_id)
+                    # Rows another process holds are waited for: it sends them, or its lease runs out and a pass
+                    # here takes them over.
+                    if not any(progress.claimed.get(platform) for platform in here):
+                        break
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), POLL_SECONDS)
     finally:
         reporter.cancel()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
     progress = await announcements.progress(announcement_id)
     say(progress.line(announcement_id))
     stopped = f"stopped: `studybot broadcast --resume {announcement_id}` sends the rest, and nothing twice"
@@ -214,27 +210,25 @@ async def _follow(
     say("in a fleet the workers send it, within each bot token's one budget; following their progress")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
     reporter = asyncio.create_task(_report(announcements, announcement_id, say))
     last_sent, since, warned = -1, loop.time(), False
     try:
-        while not stop.is_set():
-            await announcements.drop_unsubscribed(announcement_id, app.clock.now())
-            progress = await announcements.progress(announcement_id)
-            if not progress.claimed:
-                break
-            if progress.sent != last_sent:
-                last_sent, since = progress.sent, loop.time()
-            elif not warned and loop.time() - since > patience:
-                complain(f"nothing was sent for {patience:.0f} s: is a `studybot worker` running on this database?")
-                warned = True
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), POLL_SECONDS)
+        with stopped_by_signals(stop.set):
+            while not stop.is_set():
+                await announcements.drop_unsubscribed(announcement_id, app.clock.now())
+                progress = await announcements.progress(announcement_id)
+                if not progress.claimed:
+                    break
+                if progress.sent != last_sent:
+                    last_sent, since = progress.sent, loop.time()
+                elif not warned and loop.time() - since > patience:
+                    complain(f"nothing was sent for {patience:.0f} s: is a `studybot worker` running on this "
+                             "database?")  # fmt: skip
+                    warned = True
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), POLL_SECONDS)
     finally:
         reporter.cancel()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
     progress = await announcements.progress(announcement_id)
     say(progress.line(announcement_id))
     stopped = f"stopped following; the workers go on sending (`studybot broadcast --resume {announcement_id}` follows)"

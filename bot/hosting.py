@@ -24,7 +24,7 @@ class _NoRunner:
 async def host(settings: Settings, stop: asyncio.Event | None = None) -> int:
     """Serve until stopped; returns the process's exit code."""
     stop = stop or asyncio.Event()
-    with stopped_by_signals(stop):
+    with stopped_by_signals(stop.set):
         process = await build(settings, Role.WEB)
         web = process.web
         assert web is not None, "studybot web needs STUDYBOT_WEB_PORT"

@@ -22,7 +22,7 @@ WEB_UNAVAILABLE = 1
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     """Run until stopped; returns the process's exit code."""
     stop = stop or asyncio.Event()
-    with stopped_by_signals(stop):
+    with stopped_by_signals(stop.set):
         process = await build(settings, Role.RUN)
         runner = process.runner
         assert runner is not None

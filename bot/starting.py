@@ -1,13 +1,13 @@
 """Starting and stopping a process's platforms: each is tried until it connects, with backoff (one log line per
 attempt), while the rest of the process runs; a platform that refuses its token stops the process with exit code 2.
-`run`, `worker` and `web` share it, with SIGTERM and Ctrl-C stopping each of them."""
+`run`, `worker` and `web` share it; they and `broadcast` stop cleanly on SIGTERM and Ctrl-C."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Protocol
 
@@ -28,11 +28,12 @@ class Wakes(Protocol):
 
 
 @contextmanager
-def stopped_by_signals(stop: asyncio.Event) -> Iterator[None]:
-    """While inside, SIGTERM and SIGINT (Ctrl-C) set `stop` rather than kill the process mid-write."""
+def stopped_by_signals(stopping: Callable[[], object]) -> Iterator[None]:
+    """While inside, SIGTERM and SIGINT (Ctrl-C) call `stopping` (an event's `set`, say) rather than kill the
+    process mid-write."""
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stopping)
     try:
         yield
     finally:

@@ -33,7 +33,7 @@ async def work(settings: Settings, stop: asyncio.Event | None = None) -> int:
     from scheduler.fleet.schema import ensure_queue_schema
 
     stop = stop or asyncio.Event()
-    with stopped_by_signals(stop):
+    with stopped_by_signals(stop.set):
         process = await build(settings, Role.WORKER)
         fleet = process.fleet
         assert fleet is not None
