@@ -51,15 +51,20 @@ class UpdateTimer:
         self.first = self.last = 0.0
 
     def figures(self) -> dict[str, float]:
-        ms = [1000 * d for d in self.durations]
-        span = self.last - self.first
-        return {
-            "handled": len(ms),
-            "per_s": len(ms) / span if span > 0 else float("nan"),
-            "p50_ms": percentile(ms, 0.50),
-            "p99_ms": percentile(ms, 0.99),
-            "max_ms": max(ms, default=float("nan")),
-        }
+        return timing_figures(self.durations, self.first, self.last)
+
+
+def timing_figures(durations: list[float], first: float, last: float) -> dict[str, float]:
+    """Updates handled, their rate from the first one's start to the last one's end, and their times in ms."""
+    ms = [1000 * d for d in durations]
+    span = last - first
+    return {
+        "handled": len(ms),
+        "per_s": len(ms) / span if span > 0 else float("nan"),
+        "p50_ms": percentile(ms, 0.50),
+        "p99_ms": percentile(ms, 0.99),
+        "max_ms": max(ms, default=float("nan")),
+    }
 
 
 class CpuTime:

@@ -20,7 +20,7 @@ from telegram import Bot
 
 from benchmarks.common import ErrorCount, FakeServer, Sizes, median, percentile, progress
 from benchmarks.population import Database, chat_id, due_now_rows
-from benchmarks.replies import CpuTime
+from benchmarks.replies import CpuTime, timing_figures
 from bot.adapters.telegram import TelegramAdapter
 from bot.bootstrap import Role, build
 from bot.core.clock import ManualClock
@@ -69,15 +69,7 @@ class WebhookTimer:
         self.started, self.durations, self.first, self.last = {}, [], 0.0, 0.0
 
     def figures(self) -> dict[str, float]:
-        ms = [1000 * d for d in self.durations]
-        span = self.last - self.first
-        return {
-            "handled": len(ms),
-            "per_s": len(ms) / span if span > 0 else float("nan"),
-            "p50_ms": percentile(ms, 0.50),
-            "p99_ms": percentile(ms, 0.99),
-            "max_ms": max(ms, default=float("nan")),
-        }
+        return timing_figures(self.durations, self.first, self.last)
 
 
 async def _drained(tg: FakeServer, count: int, timeout: float) -> float:  # noqa: ASYNC109 - a bench deadline
