@@ -112,3 +112,41 @@ async def test_a_test_can_post_one_update_to_any_bot_as_telegram_does(receiver: 
         assert await tg.post_webhook(update, receiver.root) == 200
         assert await tg.post_webhook(update, "http://127.0.0.1:9") == 0  # nobody there
         assert tg.webhook_posts == [(77, 403), (77, 200), (77, 0)]
+
+
+async def test_updates_answered_out_of_order_go_once_and_never_come_back_to_a_poller() -> None:
+    """With several POSTs at once, later updates are answered while the first is still waiting: each counts as
+    delivered once, the pending count says what is left, and none of them is offered again (nor to getUpdates)."""
+    release = asyncio.Event()
+    seen: list[int] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        update_id = (await request.json())["update_id"]
+        seen.append(update_id)
+        if update_id == first_id:
+            await release.wait()
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_post("/{path:.*}", handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        async with FakeTelegram() as tg, make_bot(tg) as bot:
+            await bot.set_webhook(URL, secret_token=SECRET)
+            first_id = tg.send_command(1, "/start", user_id=1)["update_id"]
+            for chat in range(2, 7):
+                tg.send_command(chat, "/done", user_id=chat)
+            await tg.route_webhook(f"http://127.0.0.1:{runner.addresses[0][1]}", concurrency=3)
+            await tg.wait_until(lambda: len(seen) == 6)
+            assert tg.pending_updates == 1  # only the first, still waiting for its answer
+            release.set()
+            await tg.wait_until(lambda: tg.pending_updates == 0)
+            await asyncio.sleep(0.05)
+            assert sorted(seen) == list(range(first_id, first_id + 6))  # each POSTed once, none again
+            assert (await bot.get_webhook_info()).pending_update_count == 0
+            await bot.delete_webhook()
+            assert await bot.get_updates() == ()
+    finally:
+        await runner.cleanup()
