@@ -12,12 +12,23 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from bot.core.model import Claim
 from bot.core.ports import Lease
-from scheduler.claiming import Claimer
 from scheduler.journal import SendJournal
 from scheduler.sending import Sender
+
+
+class ClaimSource(Protocol):
+    """Where a crew tops its queue up from: the pass's Claimer, or a send job's hand-over (scheduler.fleet)."""
+
+    @property
+    def exhausted(self) -> bool: ...
+
+    async def claim(self, lease: Callable[[], Lease]) -> list[Claim]:
+        """The next batch, held under `lease()`; [] once exhausted."""
+        ...
 
 
 class SendCrew:
@@ -27,7 +38,7 @@ class SendCrew:
         journal: SendJournal,
         concurrency: int,
         stopping: Callable[[], bool],
-        claimer: Claimer | None = None,
+        claimer: ClaimSource | None = None,
         lease: Callable[[], Lease] | None = None,
         refill_below: int = 0,
     ) -> None:
@@ -58,7 +69,11 @@ class SendCrew:
         if self.waiting:
             await self._send_all()
         await self.journal.flush()
-        for claim in self.waiting:  # stopped: hand what was never tried back, for the next pass
+        await self.hand_back(self.waiting)  # stopped: what was never tried, for the next pass
+
+    async def hand_back(self, claims: Iterable[Claim]) -> None:
+        """Give `claims` back unsent, for any pass or job to send at once."""
+        for claim in claims:
             self.journal.give_back(claim.delivery.id)
             if claim.wrap_up is not None:
                 self.journal.give_back(claim.wrap_up.id)

@@ -86,34 +86,40 @@ class SqlLedger:
     async def take_over(self, ids: Sequence[int], handed_to: str, lease: Lease, now: datetime) -> list[Claim]:
         if not ids:
             return []
-        async with self._sessions() as session:
-            await session.execute(
+        deliveries = mapping.DELIVERIES
+        async with self.engine.begin() as connection:
+            await connection.execute(
                 update(DeliveryRow)
                 .where(DeliveryRow.id.in_(ids), DeliveryRow.status == _SENDING, DeliveryRow.lease_until <= now)
                 .values(status=DeliveryStatus.UNKNOWN.value, error="the sending process stopped mid-send")
             )
-            ours = (
-                select(DeliveryRow, SubscriptionRow)
-                .join(SubscriptionRow, DeliveryRow.subscription_id == SubscriptionRow.id)
-                .where(
-                    DeliveryRow.id.in_(ids),
-                    DeliveryRow.status == _CLAIMED,
-                    or_(DeliveryRow.claimed_by == handed_to, DeliveryRow.lease_until <= now),
-                    SubscriptionRow.active.is_(True),
+            # One UPDATE, plain rows: the ORM's objects and per-row flush took a 5,000-claim job 0.4-0.6 s here, all
+            # of it on the event loop while the previous part's pushes were due on the wire. An UPDATE waits for a
+            # row another transaction holds (the planner may still be extending these claims' lease for the job:
+            # a skipped row would stay held for a job that has already ended) and checks it again once the lock is
+            # ours, so a run that took it over meanwhile keeps it.
+            taken = (
+                await connection.execute(
+                    update(deliveries)
+                    .where(
+                        deliveries.c.id.in_(ids),
+                        deliveries.c.status == _CLAIMED,
+                        or_(deliveries.c.claimed_by == handed_to, deliveries.c.lease_until <= now),
+                        deliveries.c.subscription_id.in_(
+                            select(SubscriptionRow.id).where(SubscriptionRow.active.is_(True))
+                        ),
+                    )
+                    .values(claimed_by=lease.token, lease_until=lease.until)
+                    .returning(*deliveries.c)
                 )
-                .order_by(DeliveryRow.id)
-                # Waits, not skips: the planner may still be extending these claims' lease for the job (it defers
-                # the job first), and a skipped row would stay held for a job that has already ended. Once the lock
-                # is ours, the row is checked again: a run that took it over meanwhile keeps it.
-                .with_for_update(of=DeliveryRow)
-            )
-            taken: list[tuple[Delivery, Subscription]] = []
-            for delivery, sub in (await session.execute(ours)).all():
-                delivery.claimed_by = lease.token
-                delivery.lease_until = lease.until
-                taken.append((mapping.delivery(delivery), mapping.subscription(sub)))
-            await session.commit()
-        return _paired(taken)
+            ).all()
+            subscriptions = mapping.SUBSCRIPTIONS
+            wanted = sorted({row.subscription_id for row in taken})
+            rows = (await connection.execute(select(subscriptions).where(subscriptions.c.id.in_(wanted)))).all()
+            subs = {row.id: mapping.subscription(row) for row in rows}
+        return _paired(
+            [(mapping.delivery(row), subs[row.subscription_id]) for row in sorted(taken, key=lambda row: row.id)]
+        )
 
     async def record(
         self,

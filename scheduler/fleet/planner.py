@@ -40,8 +40,9 @@ class JobQueue(Protocol):
         """Send jobs of `platform` not started yet."""
         ...
 
-    async def defer(self, platform: str, ids: Sequence[int], ticket: str) -> None:
-        """Queue a send job for the claims `ids`, handed to `ticket`."""
+    async def defer(self, platform: str, ids: Sequence[int], ticket: str, ends: Sequence[int]) -> None:
+        """Queue a send job for the claims `ids`, handed to `ticket`; `ends`: where each claim batch ends in `ids`
+        (the job takes them over batch by batch, never splitting a push from its wrap-up)."""
         ...
 
 
@@ -90,13 +91,16 @@ class FleetPlanner:
         rate = budget.per_second if budget is not None and budget.per_second else 0.0
         size = max(self.fleet.policy.batch, round(rate * JOB_SECONDS))
         ids: list[int] = []
+        ends: list[int] = []
         while len(ids) < size and not claimer.exhausted and not self.fleet.stopping():
             claims = await claimer.claim(lambda: self.leases.current(ticket))
             ids += [d.id for claim in claims for d in (claim.delivery, claim.wrap_up) if d is not None]
+            if ids and (not ends or ends[-1] < len(ids)):
+                ends.append(len(ids))
         if not ids:
             return
         patience = self.fleet.policy.outage_patience.total_seconds()
-        await patiently(lambda: self.queue.defer(platform, ids, ticket), patience)
+        await patiently(lambda: self.queue.defer(platform, ids, ticket, ends), patience)
         held = Lease(ticket, self.leases.current().until + HELD_FOR_JOB)
         await patiently(lambda: self.ledger.extend(held), patience)
         self.report.jobs += 1

@@ -51,9 +51,11 @@ async def plan(context: JobContext, timestamp: int) -> dict[str, Any]:
     return asdict(report)
 
 
-async def send(context: JobContext, platform: str, ids: list[int], ticket: str) -> dict[str, int]:
+async def send(
+    context: JobContext, platform: str, ids: list[int], ticket: str, ends: list[int] | None = None
+) -> dict[str, int]:
     log.info("send job %s (%s) starts on %s: %d claims", context.job.id, platform, context.worker_name, len(ids))
-    result = await send_job(_fleet(context), platform, ids, ticket)
+    result = await send_job(_fleet(context), platform, ids, ticket, ends)
     log.info("send job %s (%s) ended: %s", context.job.id, platform, result)
     return result
 
@@ -76,10 +78,10 @@ class TaskQueue:
         jobs = await self.app.job_manager.list_jobs_async(queue=QUEUE, task=SEND, status="todo", lock=lock)
         return len(list(jobs))
 
-    async def defer(self, platform: str, ids: Sequence[int], ticket: str) -> None:
+    async def defer(self, platform: str, ids: Sequence[int], ticket: str, ends: Sequence[int]) -> None:
         lock = self.fleet.budgets[platform].lock
         deferrer = self.app.configure_task(SEND, lock=lock, queue=QUEUE, allow_unknown=False)
-        await deferrer.defer_async(platform=platform, ids=list(ids), ticket=ticket)
+        await deferrer.defer_async(platform=platform, ids=list(ids), ticket=ticket, ends=list(ends))
 
 
 def connector(conninfo: str) -> PsycopgConnector:

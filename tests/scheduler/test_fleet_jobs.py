@@ -1,7 +1,7 @@
 """The fleet's jobs in one process, on procrastinate's in-memory queue and the real store (SQLite and PostgreSQL): the
 planner claims as the pass does and defers send jobs carrying the claims' ids, never more than two waiting per token;
 a worker sends each push once, a group's wrap-up riding with its push; a worker stopped mid-job hands its untried
-claims back, and the next worker sends them."""
+claims back (those of a paced job's parts not taken over yet too), and the next worker sends them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from procrastinate.testing import InMemoryConnector
 from sqlalchemy import select
 
@@ -28,13 +29,18 @@ from tests.support import Chat, RecordingGateway
 
 DAY_8 = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)  # a group's day 8 opens week 2: the week 1 wrap-up rides along
 CHATS = 12
-BATCH = 3  # claims per send job (no pacing budget: one claim batch a job)
+BATCH = 3  # claims per claim batch: a send job without a budget carries one
+SENDERS = 2  # at once: a job takes its next part over once its queue is empty
+# With a budget a job carries a few seconds of sending, here every claim in one job: taken over a batch at a time.
+PACED = 100.0
 TIMING = FleetTiming(timedelta(seconds=6), interval=1)
+BUDGETS = pytest.mark.parametrize("per_second", [None, PACED], ids=["a batch a job", "one job in parts"])
 
 
-def fleet(app: App) -> FleetContext:
-    return FleetContext(app.store, app.clock, app.curriculum, app.gateways, DeliveryPolicy(batch=BATCH),
-                        {"test": Budget("studybot-send:test:fingerprint", None)}, TIMING)  # fmt: skip
+def fleet(app: App, per_second: float | None = None) -> FleetContext:
+    policy = DeliveryPolicy(batch=BATCH, concurrency=SENDERS)
+    budgets = {"test": Budget("studybot-send:test:fingerprint", per_second)}
+    return FleetContext(app.store, app.clock, app.curriculum, app.gateways, policy, budgets, TIMING)
 
 
 async def subscribers(app: App, clock: ManualClock) -> RecordingGateway:
@@ -55,8 +61,9 @@ async def until(condition: Callable[[], bool], gateway: RecordingGateway, queue:
         await asyncio.sleep(0.01)
 
 
+@BUDGETS
 async def test_the_planner_defers_jobs_with_the_claims_and_a_worker_sends_each_push_once(
-    app: App, clock: ManualClock
+    app: App, clock: ManualClock, per_second: float | None
 ) -> None:
     gateway = await subscribers(app, clock)
     queue = InMemoryConnector()
@@ -73,7 +80,7 @@ async def test_the_planner_defers_jobs_with_the_claims_and_a_worker_sends_each_p
 
     stop = asyncio.Event()
     watcher = asyncio.create_task(watch())
-    worker = asyncio.create_task(run_worker(fleet_app(queue, TIMING), fleet(app), stop, "test"))
+    worker = asyncio.create_task(run_worker(fleet_app(queue, TIMING), fleet(app, per_second), stop, "test"))
     try:
         await all_sent(app, gateway)
         stop.set()
@@ -87,12 +94,13 @@ async def test_the_planner_defers_jobs_with_the_claims_and_a_worker_sends_each_p
     # The group's weekly wrap-up comes before its day's push (the DMs' weekly summaries go out in any order).
     group = [isinstance(reply, TopicCard) for chat, reply in gateway.sent if chat == "-5"]
     assert group == [False, True]
-    assert len(deferred) >= (CHATS + 1) // BATCH and most_waiting <= WAITING_JOBS
+    assert len(deferred) >= (1 if per_second else (CHATS + 1) // BATCH) and most_waiting <= WAITING_JOBS
     assert sorted(await ledger(app)) == EXPECTED
 
 
+@BUDGETS
 async def test_a_worker_stopped_mid_job_hands_back_what_it_never_tried_and_the_next_sends_it(
-    app: App, clock: ManualClock
+    app: App, clock: ManualClock, per_second: float | None
 ) -> None:
     gateway = await subscribers(app, clock)
     queue = InMemoryConnector()
@@ -102,7 +110,7 @@ async def test_a_worker_stopped_mid_job_hands_back_what_it_never_tried_and_the_n
         await asyncio.sleep(0.05)
 
     gateway.waiting = slow
-    worker = asyncio.create_task(run_worker(fleet_app(queue, TIMING), fleet(app), stop, "first"))
+    worker = asyncio.create_task(run_worker(fleet_app(queue, TIMING), fleet(app, per_second), stop, "first"))
     await until(lambda: len(gateway.sent) >= 2, gateway, queue)
     stop.set()  # SIGTERM
     await asyncio.wait_for(worker, 10)
@@ -111,7 +119,7 @@ async def test_a_worker_stopped_mid_job_hands_back_what_it_never_tried_and_the_n
 
     gateway.waiting = None
     stop = asyncio.Event()
-    worker = asyncio.create_task(run_worker(fleet_app(queue, TIMING), fleet(app), stop, "second"))
+    worker = asyncio.create_task(run_worker(fleet_app(queue, TIMING), fleet(app, per_second), stop, "second"))
     try:
         await all_sent(app, gateway)
     finally:
