@@ -27,6 +27,9 @@ from benchmarks.population import Database, due_now_rows
 TARGET_SHARE = 0.95  # of the platform's cap: 28.5 msg/s, or 950 as paid broadcasts
 FREE_CAP, PAID_CAP = 30.0, 1000.0
 BUDGETS = (29.5, 990.0)  # STUDYBOT_TELEGRAM_MESSAGES_PER_SECOND: just under each cap
+# Paid broadcasts at this share of the machine's raw rate too: 990/s is beyond one process on a slower machine
+# (raw 691 msg/s on one of ours, 1,397 on another), where the cap's row then measures the machine, not the fleet.
+SCALED_SHARE = 0.6
 SECONDS = {"full": 30, "quick": 5}  # the measured window
 WARMUP_SECONDS = 2.0  # from the first push, so that start-up is not counted
 LEASES = {"full": 30, "quick": 6}  # STUDYBOT_DELIVERY_LEASE_SECONDS: sets the takeover time measured
@@ -117,9 +120,12 @@ async def _wait_sent(tg: FakeServer, count: int, timeout: float) -> float:  # no
     return time.monotonic()
 
 
-async def rate(workers: int, budget: float | None, seconds: int, lease: int, kill: bool = False) -> dict[str, Any]:
+async def rate(
+    workers: int, budget: float | None, seconds: int, lease: int, kill: bool = False, of_budget: bool = False
+) -> dict[str, Any]:
     """Run a fleet long enough to hold its rate for `seconds` after a warm-up; `kill`: then SIGKILL the sending
-    worker and time how long until pushes go out again."""
+    worker and time how long until pushes go out again. `of_budget`: the target is 95% of the budget, not of the
+    platform's cap."""
     cap = PAID_CAP if budget is not None and budget > FREE_CAP else FREE_CAP
     expected = budget or 2000.0
     # Enough that the budget, not the queue, ends the window (and the kill has pushes left to take over).
@@ -146,7 +152,9 @@ async def rate(workers: int, budget: float | None, seconds: int, lease: int, kil
         figures["max_per_second"] = stats["max_per_second"]
         figures["of_budget"] = figures["msgs_per_s"] / budget if budget else None
         figures["of_cap"] = figures["msgs_per_s"] / cap
-        figures["met"] = figures["msgs_per_s"] >= TARGET_SHARE * cap and stats["rejected_429"] == 0
+        figures["target_of_budget"] = of_budget
+        aim = budget if of_budget and budget else cap
+        figures["met"] = figures["msgs_per_s"] >= TARGET_SHARE * aim and stats["rejected_429"] == 0
         return figures
     finally:
         db.drop()
@@ -176,10 +184,12 @@ async def run(sizes: Sizes) -> dict[str, Any]:
     raw = await rate(1, None, seconds, lease)
     cases["raw"] = raw
     progress(f"fleet: raw send rate, 1 worker, no pacing: {raw['msgs_per_s']:.0f} msg/s")
-    for budget in BUDGETS:
+    scaled = max(2 * FREE_CAP, round(SCALED_SHARE * raw["msgs_per_s"], -1))
+    budgets = [*BUDGETS, scaled] if scaled < BUDGETS[-1] else list(BUDGETS)
+    for budget in budgets:
         for workers in (1, 3):
             kill = workers == 3 and budget == BUDGETS[0]
-            figures = await rate(workers, budget, seconds, lease, kill=kill)
+            figures = await rate(workers, budget, seconds, lease, kill=kill, of_budget=budget not in BUDGETS)
             cases[f"{workers}x{budget:g}"] = figures
             progress(
                 f"fleet: {workers} worker(s) at {budget:g}/s: {figures['msgs_per_s']:.1f} msg/s, "

@@ -286,11 +286,15 @@ def fleet_rows(fl: dict[str, Any]) -> list[list[str]]:
         if name == "raw":
             continue
         budget = f"{c['budget']:g}/s" + (" as paid broadcasts" if c["cap"] > fleet.FREE_CAP else "")
+        scaled = c.get("target_of_budget", False)
+        of = "budget" if scaled else "cap"
         rows.append([
-            "6", f"fleet, {c['workers']} worker(s), budget {budget}, {seconds} s, PostgreSQL (1 run)",
+            "6", f"fleet, {c['workers']} worker(s), budget {budget}"
+            + (f" ({fleet.SCALED_SHARE:g} of the raw rate)" if scaled else "") + f", {seconds} s, PostgreSQL (1 run)",
             f"{c['msgs_per_s']:.1f} msg/s; {c['rejected_429']} x 429; max {c['max_per_second']}/s",
             f"server cap {c['cap']:.0f} msg/s; the machine's raw send rate {_n(raw)} msg/s (1 worker, no pacing)",
-            f"{c['of_cap']:.2f} of cap", f">= {fleet.TARGET_SHARE:.0%} of cap, 0 x 429", _met(c["met"]),
+            f"{c['of_budget' if scaled else 'of_cap']:.2f} of {of}", f">= {fleet.TARGET_SHARE:.0%} of {of}, 0 x 429",
+            _met(c["met"]),
         ])  # fmt: skip
         if "resumed_after_s" in c:
             rows.append([

@@ -66,6 +66,23 @@ async def test_a_request_without_the_right_secret_is_refused_and_nothing_is_hand
         await tg.wait_for_call("sendMessage", chat_id=ADA)
 
 
+async def test_only_a_post_reaches_the_webhook_and_its_secret_header_is_matched_whatever_its_case(
+    database_url: str, tg: FakeTelegram, clock: ManualClock, curriculum: Curriculum
+) -> None:
+    async with serving(web_settings(database_url, tg), clock, curriculum) as served, aiohttp.ClientSession() as http:
+        async with http.get(served.root + "/hooks/telegram", headers={SECRET_HEADER: SECRET}) as got:
+            assert got.status == 405
+        async with http.get(served.root + "/healthz") as health:
+            assert health.status == 200 and "database" in await health.json()
+        async with http.post(served.root + "/hooks/elsewhere", json=start_update(11)) as elsewhere:
+            assert elsewhere.status == 404
+        # Header names are matched whatever their case, as HTTP has them.
+        shouted = {SECRET_HEADER.upper(): SECRET}
+        async with http.post(served.root + "/hooks/telegram", json=start_update(12), headers=shouted) as posted:
+            assert posted.status == 200
+        await tg.wait_for_call("sendMessage", chat_id=ADA)
+
+
 async def test_the_same_update_twice_is_answered_once(
     database_url: str, tg: FakeTelegram, clock: ManualClock, curriculum: Curriculum
 ) -> None:
