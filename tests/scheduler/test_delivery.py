@@ -240,8 +240,17 @@ async def test_stopping_releases_the_rest_of_the_pass_to_the_next_one(
     gateway = RecordingGateway()
     engine = DeliveryEngine(app.store, clock, curriculum, Gateways(gateway), DeliveryPolicy(concurrency=2))
 
+    on_the_wire: list[str] = []
+    both = asyncio.Event()
+
     async def stop(chat_id: str) -> None:
-        engine.stop()  # SIGTERM arrives while the first two pushes are on the wire
+        # SIGTERM arrives while the first two pushes are on the wire: the first waits there for the second, which
+        # might otherwise still be claiming ahead when the first's request ends and the stop comes.
+        on_the_wire.append(chat_id)
+        if len(on_the_wire) == 2:
+            engine.stop()
+            both.set()
+        await both.wait()
 
     gateway.on_the_wire = stop
     due = datetime(2026, 3, 3, 8, 0, tzinfo=UTC)
