@@ -153,6 +153,68 @@ def rss_mb(pid: int | None = None) -> float:
     return float("nan")
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_s() -> float:
+    """CPU seconds every core of the machine has spent busy since boot (/proc/stat), whoever spent them."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait; guest time is counted inside user already
+    return (sum(fields[:8]) - idle) / _TICK
+
+
+def process_cpu_s(pid: int) -> float:
+    """User and system CPU seconds of one process so far; 0 if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def postgres_cpu_s() -> dict[int, float]:
+    """CPU seconds of each PostgreSQL server process on this machine (backends, WAL writer, checkpointer), by pid."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found[int(entry.name)] = process_cpu_s(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@dataclass
+class CpuMeter:
+    """Where a run's CPU went on the whole machine: this process, the fake server's, PostgreSQL's, and all cores
+    together (so the rest is other work sharing the machine). `cores_busy` says how close to saturated it was."""
+
+    fake_pid: int | None = None
+
+    def __post_init__(self) -> None:
+        self._postgres = postgres_cpu_s()
+        self._start = self._read()
+
+    def _read(self) -> dict[str, float]:
+        return {
+            "wall": time.perf_counter(),
+            "machine": machine_busy_s(),
+            "bot": time.process_time(),
+            "fake": process_cpu_s(self.fake_pid) if self.fake_pid else 0.0,
+        }
+
+    def per_item_ms(self, count: int) -> dict[str, float]:
+        end = self._read()
+        spent = {key: end[key] - self._start[key] for key in end}
+        # A backend that ended meanwhile took its figure with it; one that started counts from zero.
+        spent["postgres"] = sum(cpu - self._postgres.get(pid, 0.0) for pid, cpu in postgres_cpu_s().items())
+        figures = {key: spent[key] * 1000 / count for key in ("machine", "bot", "fake", "postgres")}
+        figures["cores_busy"] = spent["machine"] / spent["wall"]
+        return figures
+
+
 def machine() -> dict[str, Any]:
     """What the figures were measured on; the load average says how busy the shared machine was."""
     cpu = "?"
@@ -211,6 +273,10 @@ class FakeServer:
         self.token = TOKEN
         self._process: asyncio.subprocess.Process | None = None
         self._lock = asyncio.Lock()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
 
     async def __aenter__(self) -> Self:
         self._process = await asyncio.create_subprocess_exec(

@@ -18,7 +18,7 @@ from telegram import InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder
 
-from benchmarks.common import FakeServer, Sizes, Stopwatch, median, progress
+from benchmarks.common import CpuMeter, FakeServer, Sizes, Stopwatch, median, progress
 from benchmarks.population import Database, chat_id, due_now_rows
 from benchmarks.profiling import Profile, profiled
 from bot.adapters.telegram import TelegramAdapter
@@ -43,6 +43,16 @@ TARGET_BASELINE = f"ours_{CONCURRENCY}"
 
 def baseline_key(transport: str, concurrency: int) -> str:
     return f"{transport}_{concurrency}"
+
+
+def median_figures(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {key: median([run[key] for run in runs]) for key in runs[0]} if runs else {}
+
+
+def cpu_line(figures: dict[str, float]) -> str:
+    """Where a run's CPU went, per push, and how busy the machine's cores were."""
+    return (f"CPU per push: bot {figures['bot']:.2f}, fake {figures['fake']:.2f}, PostgreSQL {figures['postgres']:.2f},"
+            f" machine {figures['machine']:.2f} ms; {figures['cores_busy']:.2f} cores busy")  # fmt: skip
 
 
 def rendered_cards(curriculum: Curriculum) -> dict[tuple[str, int], tuple[str, InlineKeyboardMarkup | None]]:
@@ -105,16 +115,18 @@ async def run(
         "subscribers": count, "target_ratio": TARGET_RATIO, "raw_concurrency": CONCURRENCY,
         "target_baseline": TARGET_BASELINE, "baselines": {}, "databases": {},
     }  # fmt: skip
-    raw: dict[str, dict[str, list[float]]] = {
-        baseline_key(*b): {"rates": [], "cpu": []} for b in (("ours", CONCURRENCY), *BASELINES)
+    raw: dict[str, dict[str, list[Any]]] = {
+        baseline_key(*b): {"rates": [], "cpu": [], "machine": []} for b in (("ours", CONCURRENCY), *BASELINES)
     }
 
     async def baseline(transport: str, concurrency: int) -> float:
         await tg.reset()
+        meter = CpuMeter(tg.pid)
         wall, cpu = await raw_loop(tg, plan, cards, concurrency, transport)
         figures = raw[baseline_key(transport, concurrency)]
         figures["rates"].append(count / wall)
         figures["cpu"].append(cpu * 1000 / count)
+        figures["machine"].append(meter.per_item_ms(count))
         return count / wall
 
     profiles: list[Profile] = []
@@ -137,7 +149,7 @@ async def run(
                 watch.wrap(app.store.ledger, "claim_owed", "claim")
                 watch.wrap(app.store.ledger, "record", "status commits")
                 setups.append((db, app, adapter, watch))
-                runs[kind] = {"rates": [], "cpu": [], "parts": [], "paired": []}
+                runs[kind] = {"rates": [], "cpu": [], "parts": [], "paired": [], "machine": []}
             for repeat in range(sizes.repeats):
                 # Each repeat runs every baseline and then every pass, each pass right after the target's
                 # baseline: the target's ratio is the median of those pairs, the others' ratios of medians.
@@ -148,9 +160,11 @@ async def run(
                     target = await baseline("ours", CONCURRENCY)
                     await tg.reset()
                     watch.reset()
+                    meter = CpuMeter(tg.pid)
                     started, cpu = time.perf_counter(), time.process_time()
                     report = await app.delivery.run_pass(now)
                     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+                    machine_cpu = meter.per_item_ms(count)
                     stats = await tg.stats()
                     if report.sent != count or stats["sent"] != count:
                         raise RuntimeError(f"fan-out sent {report.sent} (server saw {stats['sent']}) of {count}")
@@ -161,8 +175,13 @@ async def run(
                     r["cpu"].append(cpu * 1000 / count)
                     r["parts"].append(parts)
                     r["paired"].append(count / elapsed / target)
-                    progress(f"fanout {db.kind} #{repeat + 1}: {TARGET_BASELINE} {target:.0f} msg/s, pass "
-                             f"{count / elapsed:.0f} msg/s: {count / elapsed / target:.2f}")
+                    r["machine"].append(machine_cpu)
+                    progress(
+                        f"fanout {db.kind} #{repeat + 1}: {TARGET_BASELINE} {target:.0f} msg/s, pass "
+                        f"{count / elapsed:.0f} msg/s: {count / elapsed / target:.2f}"
+                    )
+                    progress(f"  raw loop {cpu_line(raw[TARGET_BASELINE]['machine'][-1])}")
+                    progress(f"  pass {cpu_line(machine_cpu)}")
             if profile:
                 for db, app, _, _ in setups:
                     db.reset(due=now, due_first=sizes.profile_items)
@@ -176,9 +195,10 @@ async def run(
                 await adapter.stop()
                 await app.close()
                 db.drop()
-    for key, figures in raw.items():
+    for key, loop in raw.items():
         result["baselines"][key] = {
-            "runs": figures["rates"], "msgs_per_s": median(figures["rates"]), "cpu_ms": median(figures["cpu"]),
+            "runs": loop["rates"], "msgs_per_s": median(loop["rates"]), "cpu_ms": median(loop["cpu"]),
+            "machine_cpu": median_figures(loop["machine"]),
         }  # fmt: skip
     target = result["baselines"][TARGET_BASELINE]
     # Kept under the first round's names, which saved runs and the table read.
@@ -197,6 +217,7 @@ async def run(
             "ratios": {key: rate / b["msgs_per_s"] for key, b in result["baselines"].items()},
             # Each pass over the target's baseline measured just before it: steadier than a ratio of medians.
             "paired_ratios": r["paired"],
+            "machine_cpu": median_figures(r["machine"]),
         }
         figures["ratio"] = figures["ratios"][TARGET_BASELINE] = median(r["paired"])
         figures["met"] = figures["ratio"] >= TARGET_RATIO

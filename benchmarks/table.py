@@ -66,6 +66,18 @@ def raw_send_rate(results: dict[str, Any]) -> list[str]:
     ]
 
 
+def _machine_cpu(run: dict[str, float], raw: dict[str, float]) -> str:
+    """The whole machine's CPU per push (the bot, the fake server, PostgreSQL) and its busy cores, against the raw
+    loop's: what the shared cores leave for a database beside sending."""
+
+    def part(m: dict[str, float]) -> str:
+        db = f" + PostgreSQL {m['postgres']:.2f}" if m["postgres"] >= 0.005 else ""
+        busy = f"{m['cores_busy']:.2f} cores busy"
+        return f"{m['machine']:.2f} ms (bot {m['bot']:.2f} + fake {m['fake']:.2f}{db}), {busy}"
+
+    return f"machine CPU per push {part(run)} against {part(raw)}"
+
+
 def fanout_rows(f: dict[str, Any]) -> list[list[str]]:
     rows = []
     for kind, d in f["databases"].items():
@@ -87,6 +99,8 @@ def fanout_rows(f: dict[str, Any]) -> list[list[str]]:
             continue
         b, n, ratio = f["baselines"], f["raw_concurrency"], d["ratios"]
         cpu = f"CPU {d['cpu_ms']:.2f} ms/push against {b[f'ours_{n}']['cpu_ms']:.2f} for the raw loop"
+        if d.get("machine_cpu") and b[f"ours_{n}"].get("machine_cpu"):
+            cpu += "; " + _machine_cpu(d["machine_cpu"], b[f"ours_{n}"]["machine_cpu"])
         rows.append([
             "1", f"fan-out, {f['subscribers']:,} due, limiter off, {kind}{runs}",
             f"{_n(d['pass_msgs_per_s'])} msg/s; {cpu} ({split})",

@@ -213,11 +213,11 @@ class Sender:
                     await self.chats.moved(sub.address, moved.new_chat_id)
                     chat_id = moved.new_chat_id
                     message_id = await gateway.send(chat_id, reply, on_wire=on_wire)
-            except (NotSent, SendUncertain, ChatUnreachable, CannotPost, TemporaryFailure, ChatMoved):
+            except (NotSent, SendUncertain, ChatUnreachable, CannotPost, TemporaryFailure, ChatMoved) as exc:
                 if first is None:
                     raise
                 # The wrap-up's text went out; its picture is a bonus not worth a second copy of the text.
-                log.warning("part of the %s to %s was not sent", delivery.kind.value, sub.address)
+                log.warning("part of the %s to %s was not sent: %s", delivery.kind.value, sub.address, exc)
                 break
             first = first or message_id
         assert first is not None

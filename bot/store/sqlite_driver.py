@@ -7,6 +7,9 @@ to back, up to ~1 ms from idle on a 2-core machine. Here a statement is executed
 trip, and COMMIT or ROLLBACK outside a transaction (a no-op in sqlite3 anyway) makes none. SQLAlchemy still
 sees aiosqlite's connection, errors and behaviour; rows are fetched whole, as its adapter did anyway.
 
+Inside `inline()` (the store's small units of work: a command's lookups and writes) a statement makes no trip at
+all: it runs on the event loop's thread, never waiting for a lock (see `OneTripConnection.run`).
+
 This module is the one place that touches aiosqlite's internals (`Connection._execute`, `_conn`, `_thread`), so
 pyproject.toml pins aiosqlite to the 0.22 series; tests/store/test_units.py's one-trip test is the canary.
 """
@@ -14,15 +17,42 @@ pyproject.toml pins aiosqlite to the 0.22 series; tests/store/test_units.py's on
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
 Rows = list[Any]
 Outcome = tuple[Rows, Any, int, int | None]  # rows, description, rowcount, lastrowid
 Step = tuple[str, Any, bool]  # sql, parameters, executemany
+T = TypeVar("T")
+
+_INLINE: ContextVar[bool] = ContextVar("studybot_sqlite_inline", default=False)
+
+
+@contextmanager
+def inline() -> Iterator[None]:
+    """Statements run in this context (and tasks started in it) run on the event loop's thread, where they can.
+
+    A trip to aiosqlite's thread costs a busy event loop 1-3 ms of waiting (the thread's wake-up, the GIL, the
+    loop's turn for the answer) where a command's statements take ~0.1 ms each, and a /done makes six of them:
+    at 300 /done a second on a 2-core machine that wait was most of each reply's latency (p50 25-43 ms against
+    10-11 ms inline, p99 88-130 against 25-32; benchmarks/README.md). For small statements only: a long one
+    would stall every other task on the loop, where on the thread SQLite runs without the GIL.
+    """
+    token = _INLINE.set(True)
+    try:
+        yield
+    finally:
+        _INLINE.reset(token)
+
+
+def _locked(error: sqlite3.OperationalError) -> bool:
+    text = str(error)
+    return "locked" in text or "busy" in text
 
 
 class OneTripCursor:
@@ -44,12 +74,17 @@ class OneTripCursor:
         self._rows = []
 
     async def execute(self, sql: str, parameters: Any = None) -> OneTripCursor:
-        done = await self._connection.run(partial(_execute, sql, () if parameters is None else parameters, False))
+        call = partial(_execute, sql, () if parameters is None else parameters, False)
+        # A connection's set-up (PRAGMAs, busy_timeout among them) goes to the thread: `_inline` sets its own.
+        done = await self._connection.run(call, may_inline=not sql.lstrip()[:6].upper().startswith("PRAGMA"))
         self._rows, self.description, self.rowcount, self.lastrowid = done
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> OneTripCursor:
-        done = await self._connection.run(partial(_execute, sql, parameters, True))
+        # Outside a transaction each row commits on its own: rows written before a lock stopped it cannot be
+        # tried again on the thread, so such a batch never runs inline.
+        call = partial(_execute, sql, parameters, True)
+        done = await self._connection.run(call, may_inline=self._connection.in_transaction)
         self._rows, self.description, self.rowcount, self.lastrowid = done
         return self
 
@@ -86,6 +121,16 @@ def _execute(sql: str, parameters: Any, many: bool, connection: sqlite3.Connecti
         cursor.close()
 
 
+def _commit(connection: sqlite3.Connection) -> bool:
+    connection.commit()
+    return True
+
+
+def _rollback(connection: sqlite3.Connection) -> bool:
+    connection.rollback()
+    return True
+
+
 def _transaction(steps: Sequence[Step], connection: sqlite3.Connection) -> list[Rows]:
     results: list[Rows] = []
     connection.execute("BEGIN IMMEDIATE")
@@ -108,18 +153,40 @@ class OneTripConnection(aiosqlite.Connection):
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         return OneTripCursor(self)
 
-    async def run(self, call: Callable[[sqlite3.Connection], Outcome]) -> Outcome:
-        """Run `call(sqlite3 connection)` on the connection's thread, after what was queued before it."""
+    async def run(self, call: Callable[[sqlite3.Connection], Outcome], *, may_inline: bool = True) -> Outcome:
+        """Run `call(sqlite3 connection)` on the connection's thread, after what was queued before it; inside
+        `inline()` (and if `may_inline`), on the event loop's thread unless it would wait for a lock."""
+        if may_inline and _INLINE.get():
+            done = self._inline(call)
+            if done is not None:
+                return done
         # aiosqlite's own queue to its thread, as its cursors use it (the method is not typed).
         outcome: Outcome = await self._execute(call, self._conn)  # type: ignore[no-untyped-call]
         return outcome
 
+    def _inline(self, call: Callable[[sqlite3.Connection], T]) -> T | None:
+        """`call`'s result, run here and now; None if it needs a lock that another connection holds: a wait here
+        would stall the very loop that lets the holder finish, so the caller waits on the thread instead. Only
+        between two of this connection's trips, so its thread is idle and the two never use it at once."""
+        connection = self._conn
+        busy_timeout = int(connection.execute("PRAGMA busy_timeout").fetchone()[0])
+        connection.execute("PRAGMA busy_timeout = 0")
+        try:
+            return call(connection)
+        except sqlite3.OperationalError as exc:
+            if _locked(exc):
+                return None
+            raise
+        finally:
+            connection.execute(f"PRAGMA busy_timeout = {busy_timeout}")
+
     async def commit(self) -> None:
-        if self._open_transaction():
+        # A COMMIT that a lock stops leaves the transaction open, to be committed on the thread.
+        if self._open_transaction() and not (_INLINE.get() and self._inline(_commit)):
             await super().commit()
 
     async def rollback(self) -> None:
-        if self._open_transaction():
+        if self._open_transaction() and not (_INLINE.get() and self._inline(_rollback)):
             await super().rollback()
 
     async def transaction(self, steps: Sequence[Step]) -> list[Rows]:
@@ -157,7 +224,7 @@ class LoopTransactions:
         try:
             return _transaction(steps, connection)
         except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
+            if _locked(exc):
                 return None
             raise
 

@@ -15,6 +15,7 @@ from bot.store.engine import without_begin
 from bot.store.ledger import SqlLedger
 from bot.store.repository import SqlUnitOfWork
 from bot.store.secrets import shared_secret
+from bot.store.sqlite_driver import inline
 from bot.store.tables import SubscriptionRow
 from bot.store.updates import SqlUpdateLog
 
@@ -55,30 +56,36 @@ class SqlStore:
         async with self._loose_sessions() as session:
             return int((await session.execute(query)).scalar_one())
 
+    # Units and readings are a command's (or a push's) few small statements: on SQLite they run on the event
+    # loop's thread (bot.store.sqlite_driver.inline). The ledger's claims and bulk writes stay on the driver's.
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[SqlUnitOfWork]:
-        async with self._sessions() as session:
-            yield SqlUnitOfWork(session, self.engine.dialect.name)
+        with inline():
+            async with self._sessions() as session:
+                yield SqlUnitOfWork(session, self.engine.dialect.name)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[SqlUnitOfWork]:
         # Without a transaction: on SQLite no BEGIN IMMEDIATE, so a reader never waits for (or blocks) a writer.
-        async with self._loose_sessions() as session:
-            yield SqlUnitOfWork(session, self.engine.dialect.name)
+        with inline():
+            async with self._loose_sessions() as session:
+                yield SqlUnitOfWork(session, self.engine.dialect.name)
 
     async def set_post_problem(self, subscription_id: int, problem: str | None) -> None:
-        async with self._sessions() as session:
-            await session.execute(
-                update(SubscriptionRow).where(SubscriptionRow.id == subscription_id).values(post_problem=problem)
-            )
-            await session.commit()
+        with inline():
+            async with self._sessions() as session:
+                await session.execute(
+                    update(SubscriptionRow).where(SubscriptionRow.id == subscription_id).values(post_problem=problem)
+                )
+                await session.commit()
 
     async def note_freezes_told(self, subscription_id: int, through: date) -> None:
-        async with self._sessions() as session:
-            await session.execute(
-                update(SubscriptionRow).where(SubscriptionRow.id == subscription_id).values(freeze_told=through)
-            )
-            await session.commit()
+        with inline():
+            async with self._sessions() as session:
+                await session.execute(
+                    update(SubscriptionRow).where(SubscriptionRow.id == subscription_id).values(freeze_told=through)
+                )
+                await session.commit()
 
     async def shared_secret(self, name: str, make: Callable[[], str], now: datetime) -> str:
         """A key every process on this database shares (see `bot.store.secrets`), made once with `make`."""

@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.engine import without_begin
+from bot.store.sqlite_driver import inline
 from bot.store.tables import HandledUpdateRow
 
 _RECORD = {
@@ -30,9 +31,11 @@ class SqlUpdateLog:
         if not update_ids:
             return set()
         rows = [{"platform": platform, "update_id": i, "handled_at": now} for i in dict.fromkeys(update_ids)]
-        async with self.engine.begin() as connection:
-            result = await connection.execute(_RECORD[connection.dialect.name], rows)
-            return {row[0] for row in result}
+        # Before every update is handled, so on the event loop's thread (on SQLite); pruning stays on the driver's.
+        with inline():
+            async with self.engine.begin() as connection:
+                result = await connection.execute(_RECORD[connection.dialect.name], rows)
+                return {row[0] for row in result}
 
     async def forget(self, before: datetime) -> int:
         async with self.engine.begin() as connection:

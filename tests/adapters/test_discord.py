@@ -384,6 +384,8 @@ async def test_slow_answers_are_deferred_within_discords_three_seconds(
     assert "Day 1 done" in toast.content and toast.ephemeral
     streak = await ask(dc, "streak", user_id=BO, channel_id=GENERAL)
     assert (await streak.response())["data"]["flags"] & EPHEMERAL
+    # The deferred answer follows: wait for it, or the test ends (and closes the client) while it is on its way.
+    assert "Streak" in (await streak.original_message()).content
 
 
 async def test_replies_follow_the_users_language_then_the_chats(
