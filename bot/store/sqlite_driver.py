@@ -11,7 +11,8 @@ Inside `inline()` (the store's small units of work: a command's lookups and writ
 all: it runs on the event loop's thread, never waiting for a lock (see `OneTripConnection.run`).
 
 This module is the one place that touches aiosqlite's internals (`Connection._execute`, `_conn`, `_thread`), so
-pyproject.toml pins aiosqlite to the 0.22 series; tests/store/test_units.py's one-trip test is the canary.
+pyproject.toml pins aiosqlite to the 0.22 series; tests/store/test_units.py's one-trip test and
+tests/store/test_inline.py are the canaries.
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ def inline() -> Iterator[None]:
 
     A trip to aiosqlite's thread costs a busy event loop 1-3 ms of waiting (the thread's wake-up, the GIL, the
     loop's turn for the answer) where a command's statements take ~0.1 ms each, and a /done makes six of them:
-    at 300 /done a second on a 2-core machine that wait was most of each reply's latency (p50 25-43 ms against
-    10-11 ms inline, p99 88-130 against 25-32; benchmarks/README.md). For small statements only: a long one
-    would stall every other task on the loop, where on the thread SQLite runs without the GIL.
+    at 300 /done a second on a 2-core machine, p99 52-61 ms by the driver's thread against 31-40 ms here
+    (benchmarks/README.md, benchmark 5). For small statements only: a long one would stall every other task on
+    the loop, where on the thread SQLite runs without the GIL.
     """
     token = _INLINE.set(True)
     try:
