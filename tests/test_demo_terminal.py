@@ -66,7 +66,10 @@ class Terminal:
 
 def _own_terminal() -> None:
     """In the child: a session of its own whose controlling terminal is the pseudo-terminal, so that Ctrl-C there
-    is a SIGINT to the demo, as in a real terminal."""
+    is a SIGINT to the demo, as in a real terminal. And SIGINT as a terminal's program gets it: pytest started as a
+    shell's background job (CI scripts do that) ignores SIGINT, and a child would inherit that and ignore Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
     os.setsid()
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
