@@ -28,6 +28,12 @@ def upgrade(url: str | URL, revision: str = "head") -> None:
     """Apply every migration up to `revision` (blocking; run it before the event loop's work starts)."""
     engine = create_engine(sync_url(url))
     try:
+        if engine.dialect.name == "sqlite":
+            # WAL is kept in the file: set here once, so that processes opening it together (run, web, a command) find
+            # it set. Switching it takes an exclusive lock, and of two connections racing for that SQLite fails one
+            # at once ("database is locked", its busy timeout not consulted).
+            with engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA journal_mode=WAL")
         with engine.begin() as connection:
             config = alembic_config(url)
             config.attributes["connection"] = connection
