@@ -72,19 +72,16 @@ class SqlStore:
                 yield SqlUnitOfWork(session, self.engine.dialect.name)
 
     async def set_post_problem(self, subscription_id: int, problem: str | None) -> None:
-        with inline():
-            async with self._sessions() as session:
-                await session.execute(
-                    update(SubscriptionRow).where(SubscriptionRow.id == subscription_id).values(post_problem=problem)
-                )
-                await session.commit()
+        await self._change_subscription(subscription_id, post_problem=problem)
 
     async def note_freezes_told(self, subscription_id: int, through: date) -> None:
+        await self._change_subscription(subscription_id, freeze_told=through)
+
+    async def _change_subscription(self, subscription_id: int, **values: object) -> None:
         with inline():
             async with self._sessions() as session:
-                await session.execute(
-                    update(SubscriptionRow).where(SubscriptionRow.id == subscription_id).values(freeze_told=through)
-                )
+                change = update(SubscriptionRow).where(SubscriptionRow.id == subscription_id).values(values)
+                await session.execute(change)
                 await session.commit()
 
     async def shared_secret(self, name: str, make: Callable[[], str], now: datetime) -> str:
