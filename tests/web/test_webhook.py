@@ -10,6 +10,7 @@ import aiohttp
 from telegram import Bot
 
 from bot.core.clock import ManualClock
+from bot.web.app import WEBHOOK_MAX_BYTES
 from curriculum.loader import Curriculum
 from tests.fakes.telegram_server import FakeTelegram
 from tests.fakes.telegram_webhook import SECRET_HEADER
@@ -81,6 +82,19 @@ async def test_only_a_post_reaches_the_webhook_and_its_secret_header_is_matched_
         async with http.post(served.root + "/hooks/telegram", json=start_update(12), headers=shouted) as posted:
             assert posted.status == 200
         await tg.wait_for_call("sendMessage", chat_id=ADA)
+
+
+async def test_a_body_too_large_for_an_update_is_refused_and_the_next_update_is_answered(
+    database_url: str, tg: FakeTelegram, clock: ManualClock, curriculum: Curriculum
+) -> None:
+    async with serving(web_settings(database_url, tg), clock, curriculum) as served, aiohttp.ClientSession() as http:
+        oversized = start_update(13) | {"padding": "x" * WEBHOOK_MAX_BYTES}
+        async with http.post(served.root + "/hooks/telegram", json=oversized, headers={SECRET_HEADER: SECRET}) as big:
+            assert big.status == 413
+            assert "not a Telegram update" in (await big.json())["error"]
+        assert await post(served.root, start_update(14), SECRET) == 200
+        await tg.wait_for_call("sendMessage", chat_id=ADA)
+        assert len(tg.calls_of("sendMessage")) == 1  # the oversized /start was not taken
 
 
 async def test_the_same_update_twice_is_answered_once(
