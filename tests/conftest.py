@@ -56,10 +56,18 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
+    with migrated_pg_database("studybot_test") as url:
+        yield url
+
+
+@contextmanager
+def migrated_pg_database(prefix: str) -> Iterator[str]:
+    """A migrated database of its own on the PostgreSQL server (see own_pg_database); where the server is not
+    reachable, the test is skipped, saying why."""
     reason = _pg_reachable()
     if reason:
         pytest.skip(reason)
-    with own_pg_database("studybot_test") as url:
+    with own_pg_database(prefix) as url:
         upgrade(url)
         yield url
 

@@ -13,9 +13,8 @@ from pydantic import SecretStr
 from bot.bootstrap import bootstrap
 from bot.core.clock import ManualClock
 from bot.settings import Settings
-from bot.store.migrate import upgrade
 from curriculum.loader import Curriculum
-from tests.conftest import _pg_reachable, own_pg_database
+from tests.conftest import migrated_pg_database
 from tests.support import RecordingGateway
 
 pytestmark = pytest.mark.postgres
@@ -26,11 +25,7 @@ DAY = timedelta(days=1)
 
 @pytest.fixture
 def own_url() -> Iterator[str]:
-    reason = _pg_reachable()
-    if reason:
-        pytest.skip(reason)
-    with own_pg_database("studybot_plans") as url:
-        upgrade(url)
+    with migrated_pg_database("studybot_plans") as url:
         yield url
 
 
