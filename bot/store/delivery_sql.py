@@ -343,22 +343,31 @@ class PostgresDeliverySql(DeliverySql):
         self, token: str, sending: Sequence[int], outcomes: Sequence[SendOutcome], give_back: Sequence[int],
         now: datetime,
     ) -> set[int]:  # fmt: skip
-        if {o.delivery_id for o in outcomes} & set(give_back) or set(give_back) & set(sending):
-            # One statement may not change a row twice; a journal commit never asks it, but stay correct.
+        statement = postgres_record_statement(token, sending, outcomes, give_back, now)
+        if statement is None:
             async with self.connection.begin():
                 await self.settle(outcomes, now)
                 await self.give_back(give_back, token, now)
                 return await self.mark_sending(sending, token)
-        # One statement, so one round trip and atomic without a transaction around it (the connection autocommits).
-        rows = await self._held_rows(
-            f"{_SETTLE}, given AS (UPDATE deliveries SET status = 'claimed', claimed_by = NULL,"
-            " lease_until = %(now)s::timestamptz WHERE id = ANY(%(give)s::integer[]) AND claimed_by = %(token)s"
-            f" AND {_HELD} RETURNING id)"
-            " UPDATE deliveries SET status = 'sending' WHERE id = ANY(%(mark)s::integer[]) AND claimed_by = %(token)s"
-            f" AND {_HELD} RETURNING id",
-            {**_settle_params(outcomes, now), "give": list(give_back), "mark": list(sending), "token": token},
-        )
-        return {row[0] for row in rows}
+        return {row[0] for row in await self._held_rows(*statement)}
+
+
+def postgres_record_statement(
+    token: str, sending: Sequence[int], outcomes: Sequence[SendOutcome], give_back: Sequence[int], now: datetime
+) -> tuple[str, dict[str, Any]] | None:
+    """A journal commit as one statement, so one round trip and atomic without a transaction around it (on a
+    connection that autocommits); it returns the ids marked SENDING. None where it would change a row twice, which one
+    statement may not: a journal commit never asks it, but the caller then stays correct statement by statement."""
+    if {o.delivery_id for o in outcomes} & set(give_back) or set(give_back) & set(sending):
+        return None
+    return (
+        f"{_SETTLE}, given AS (UPDATE deliveries SET status = 'claimed', claimed_by = NULL,"
+        " lease_until = %(now)s::timestamptz WHERE id = ANY(%(give)s::integer[]) AND claimed_by = %(token)s"
+        f" AND {_HELD} RETURNING id)"
+        " UPDATE deliveries SET status = 'sending' WHERE id = ANY(%(mark)s::integer[]) AND claimed_by = %(token)s"
+        f" AND {_HELD} RETURNING id",
+        {**_settle_params(outcomes, now), "give": list(give_back), "mark": list(sending), "token": token},
+    )
 
 
 # How sends ended, as a data-modifying WITH: `record` adds its hand-backs and marks to the same statement.

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from bot.core.model import Claim, Delivery, DeliveryKind, DeliveryStatus, SendOutcome, Subscription
 from bot.core.ports import Lease, Planner
 from bot.store import mapping
-from bot.store.delivery_sql import for_connection, marked, sqlite_record_steps
+from bot.store.delivery_sql import for_connection, marked, postgres_record_statement, sqlite_record_steps
+from bot.store.pg_journal import PgJournalConnection
 from bot.store.sqlite_driver import LoopTransactions
 from bot.store.tables import DeliveryRow, SubscriptionRow
 
@@ -29,6 +30,8 @@ class SqlLedger:
         path = engine.url.database if engine.dialect.name == "sqlite" else None
         # A file's journal commits on the event loop's thread when they can (see LoopTransactions); not in memory.
         self._on_loop = LoopTransactions(path) if path and path != ":memory:" and "mode=memory" not in path else None
+        # PostgreSQL's journal commits over a connection of their own (see PgJournalConnection).
+        self._journal = PgJournalConnection(engine.url) if engine.dialect.name == "postgresql" else None
 
     async def claim_due(
         self, now: datetime, limit: int, platforms: Collection[str], plan: Planner, lease: Lease
@@ -135,6 +138,8 @@ class SqlLedger:
                 return set()
             if (results := self._on_loop.run(steps)) is not None:
                 return marked(results, marks)
+        if self._journal is not None and (one := postgres_record_statement(token, sending, outcomes, give_back, now)):
+            return {row[0] for row in await self._journal.rows(*one)}
         async with self.engine.connect() as connection:
             if connection.dialect.name != "sqlite":  # SQLite's own trip makes its transaction
                 connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
@@ -154,9 +159,11 @@ class SqlLedger:
         async with self.engine.begin() as connection:
             await connection.execute(reply)
 
-    def close(self) -> None:
+    async def close(self) -> None:
         if self._on_loop is not None:
             self._on_loop.close()
+        if self._journal is not None:
+            await self._journal.close()
 
     async def extend(self, lease: Lease) -> None:
         async with self.engine.begin() as connection:

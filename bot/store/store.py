@@ -89,7 +89,7 @@ class SqlStore:
         return await shared_secret(self.engine, name, make, now)
 
     async def close(self) -> None:
-        self._ledger.close()
+        await self._ledger.close()
         if self._checkpoints is not None:
             await self._checkpoints.close()
         await self.engine.dispose()

@@ -31,7 +31,7 @@ def own_url() -> Iterator[str]:
 
 def ledger_rows_scanned(url: str) -> int:
     """Rows of the ledger read by whole-table scans, once every other session of the database has ended (a session
-    reports its statistics as it ends)."""
+    reports its statistics as it ends): a closed app leaves none open."""
     with psycopg.connect(url, autocommit=True) as conn:
         for _ in range(100):
             others = conn.execute(
@@ -40,6 +40,8 @@ def ledger_rows_scanned(url: str) -> int:
             if others is not None and others[0] == 0:
                 break
             conn.execute("SELECT pg_sleep(0.05)")
+        else:
+            raise AssertionError(f"{others[0] if others else '?'} sessions still open 5 s after the app closed")
         conn.execute("SELECT pg_stat_clear_snapshot()")
         row = conn.execute("SELECT seq_tup_read FROM pg_stat_user_tables WHERE relname = 'deliveries'").fetchone()
     assert row is not None
@@ -59,7 +61,7 @@ async def test_a_pass_finds_its_ledger_rows_by_key_as_the_ledger_grows(own_url: 
         # pass is quicker than its next round).
         conn.execute("VACUUM ANALYZE")
         conn.execute("ALTER TABLE deliveries SET (autovacuum_enabled = false)")
-        before = ledger_rows_scanned(own_url)
+    before = ledger_rows_scanned(own_url)
     settings = Settings(database_url=SecretStr(own_url), _env_file=None)
     app = await bootstrap(settings, clock=ManualClock(NOW), curriculum=curriculum, migrate=False)
     try:
