@@ -20,8 +20,9 @@ FOOTER_SHARE = 4
 
 
 def utf16_len(text: str) -> int:
-    """Length as Telegram counts it: UTF-16 code units, so an emoji outside the BMP counts 2."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+    """Length as Telegram counts it: UTF-16 code units, so an emoji outside the BMP counts 2 (a lone surrogate 1).
+    Encoded in C: counting in Python took ~1% of a webhook update's CPU."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def clip(text: str, limit: int, measure: Measure = len) -> str:

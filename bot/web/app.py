@@ -80,8 +80,8 @@ def _endpoint(hook: Webhook) -> Callable[[Request], Awaitable[Response]]:
 
 class WebhooksFirst:
     """Each webhook's POST goes straight to its handler, ahead of the app's middleware and router: one JSON body in,
-    one out, and those layers took a sixth of a webhook update's CPU (benchmarks/README.md). Everything else,
-    including another method on a webhook's path (405), is the app's."""
+    one out, and those layers cost ~5% of the webhook's throughput (paired runs, benchmarks/README.md). Everything
+    else, including another method on a webhook's path (405), is the app's."""
 
     def __init__(self, app: ASGIApp, hooks: Sequence[Webhook]) -> None:
         self.app = app
@@ -92,7 +92,10 @@ class WebhooksFirst:
         if hook is None:
             await self.app(scope, receive, send)
             return
-        body = await _body(receive, WEBHOOK_MAX_BYTES)
+        try:
+            body = await _body(receive, WEBHOOK_MAX_BYTES)
+        except _Disconnected:
+            return  # nobody is left to answer
         if body is None:
             status, answer = 413, {"ok": False, "error": f"over {WEBHOOK_MAX_BYTES} bytes: not a Telegram update"}
         else:
@@ -103,14 +106,18 @@ class WebhooksFirst:
         await send({"type": "http.response.body", "body": payload})
 
 
+class _Disconnected(Exception):
+    pass
+
+
 async def _body(receive: Receive, limit: int) -> bytes | None:
-    """The request's body, or None once it is over `limit` bytes."""
+    """The request's body, or None once it is over `limit` bytes; _Disconnected if the client left before its end."""
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            raise _Disconnected
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
