@@ -257,9 +257,9 @@ class PostgresDeliverySql(DeliverySql):
         """A statement on the rows a pass holds, planned afresh each time: psycopg prepares a statement it has run
         five times, and PostgreSQL may then keep one generic plan for it, made for the ledger of that moment. A pass
         fills the ledger from a day's first rows, and a plan kept from its first commits scanned the whole table for
-        every mark and outcome (a 10,000-push pass read 20.9M ledger rows: PostgreSQL's CPU 0.35 ms per push, 0.11 ms
-        planned afresh; the pass 1,600 -> 2,300 msg/s; benchmarks/README.md). The claims keep their prepared plans:
-        planned afresh, a claim of 1,000 took 53 ms instead of 46."""
+        every mark and outcome (a 10,000-push pass read 20.9M ledger rows: PostgreSQL's CPU 0.33-0.39 ms per push,
+        0.11-0.13 planned afresh; benchmarks/README.md). The claims keep their prepared plans: planned afresh, 120
+        claims of 1,000 took a median 57 ms instead of 47."""
         driver = (await self.connection.get_raw_connection()).driver_connection
         assert driver is not None
         cursor = await driver.execute(sql, params, prepare=False)
