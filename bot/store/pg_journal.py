@@ -2,7 +2,7 @@
 
 A send waits for its SENDING mark's commit, so each commit's overhead is latency on every send. Through the engine a
 commit also took a connection from the pool, switched it to autocommit and back, and went through SQLAlchemy's
-layers: 0.23 ms of an idle server's 0.73, and in a 10,000-push pass the commit's median 1.9-2.2 -> 1.5-1.7 ms and
+layers: 0.23 ms of an idle server's 0.73, and in a 10,000-push pass the commit's median 1.8-2.2 -> 1.5-1.7 ms and
 the pass 2,066-2,417 -> 2,287-2,680 msg/s with this connection instead (benchmarks/README.md). One connection, one
 commit at a time: a process's passes share it, as its statements take ~0.5 ms.
 """
