@@ -254,16 +254,7 @@ class PostgresDeliverySql(DeliverySql):
     dialect = "postgresql"
 
     async def _held_rows(self, sql: str, params: Any) -> list[Any]:
-        """A statement on the rows a pass holds, planned afresh each time: psycopg prepares a statement it has run
-        five times, and PostgreSQL may then keep one generic plan for it, made for the ledger of that moment. A pass
-        fills the ledger from a day's first rows, and a plan kept from its first commits scanned the whole table for
-        every mark and outcome (a 10,000-push pass read 20.9M ledger rows: PostgreSQL's CPU 0.33-0.39 ms per push,
-        0.11-0.13 planned afresh; benchmarks/README.md). The claims keep their prepared plans: planned afresh, 120
-        claims of 1,000 took a median 57 ms instead of 47."""
-        driver = (await self.connection.get_raw_connection()).driver_connection
-        assert driver is not None
-        cursor = await driver.execute(sql, params, prepare=False)
-        return list(await cursor.fetchall()) if cursor.description is not None else []
+        return await held_rows((await self.connection.get_raw_connection()).driver_connection, sql, params)
 
     def due_query(self, platforms: int) -> str:
         return (
@@ -350,6 +341,17 @@ class PostgresDeliverySql(DeliverySql):
                 await self.give_back(give_back, token, now)
                 return await self.mark_sending(sending, token)
         return {row[0] for row in await self._held_rows(*statement)}
+
+
+async def held_rows(driver: Any, sql: str, params: Any) -> list[Any]:
+    """A statement on the rows a pass holds, over psycopg's connection `driver`, planned afresh each time: psycopg
+    prepares a statement it has run five times, and PostgreSQL may then keep one generic plan for it, made for the
+    ledger of that moment. A pass fills the ledger from a day's first rows, and a plan kept from its first commits
+    scanned the whole table for every mark and outcome (a 10,000-push pass read 20.9M ledger rows: PostgreSQL's CPU
+    0.33-0.39 ms per push, 0.11-0.13 planned afresh; benchmarks/README.md). The claims keep their prepared plans:
+    planned afresh, 120 claims of 1,000 took a median 57 ms instead of 47."""
+    cursor = await driver.execute(sql, params, prepare=False)
+    return list(await cursor.fetchall()) if cursor.description is not None else []
 
 
 def postgres_record_statement(

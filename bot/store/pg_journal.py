@@ -16,6 +16,8 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import URL
 
+from bot.store.delivery_sql import held_rows
+
 
 class PgJournalConnection:
     def __init__(self, url: URL) -> None:
@@ -25,15 +27,13 @@ class PgJournalConnection:
         self._lock = asyncio.Lock()
 
     async def rows(self, sql: str, params: dict[str, Any]) -> list[Any]:
-        """Run one statement in its own transaction and return its rows. Planned afresh each time (see
-        `bot.store.delivery_sql.PostgresDeliverySql._held_rows`)."""
+        """Run one statement in its own transaction and return its rows (planned afresh: see `held_rows`)."""
         async with self._lock:
             connection = self._connection
             if connection is None:
                 connection = self._connection = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
             try:
-                cursor = await connection.execute(sql, params, prepare=False)
-                return list(await cursor.fetchall()) if cursor.description is not None else []
+                return await held_rows(connection, sql, params)
             except BaseException:
                 # The server went away, or the statement was cancelled midway: the next commit starts afresh.
                 self._connection = None

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import FastAPI
 from starlette.datastructures import Headers
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -59,10 +58,6 @@ def make_app(parts: WebParts) -> ASGIApp:
             await parts.metrics.refresh(parts.count_active)
         return Response(parts.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
-    for hook in parts.webhooks:
-        # WebhooksFirst answers its POSTs ahead of the app; the route gives other methods their 405 (and answers a
-        # POST where the app is served alone).
-        app.add_route(hook.path, _endpoint(hook), methods=["POST"])
     if parts.dashboard is not None:
         from bot.web.dashboard.routes import install
 
@@ -70,27 +65,23 @@ def make_app(parts: WebParts) -> ASGIApp:
     return WebhooksFirst(app, parts.webhooks) if parts.webhooks else app
 
 
-def _endpoint(hook: Webhook) -> Callable[[Request], Awaitable[Response]]:
-    async def endpoint(request: Request) -> Response:
-        status, body = await hook.receive(request.headers, await request.body())
-        return JSONResponse(body, status_code=status)
-
-    return endpoint
-
-
 class WebhooksFirst:
-    """Each webhook's POST goes straight to its handler, ahead of the app's middleware and router: one JSON body in,
-    one out, and those layers cost ~5% of the webhook's throughput (paired runs, benchmarks/README.md). Everything
-    else, including another method on a webhook's path (405), is the app's."""
+    """A webhook's path is answered here, ahead of the app's middleware and router: a POST is one JSON body in, one
+    out, and those layers cost ~5% of the webhook's throughput (paired runs, benchmarks/README.md); any other method
+    gets 405. Every other path is the app's."""
 
     def __init__(self, app: ASGIApp, hooks: Sequence[Webhook]) -> None:
         self.app = app
         self.hooks = {hook.path: hook for hook in hooks}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        hook = self.hooks.get(scope["path"]) if scope["type"] == "http" and scope["method"] == "POST" else None
+        hook = self.hooks.get(scope["path"]) if scope["type"] == "http" else None
         if hook is None:
             await self.app(scope, receive, send)
+            return
+        if scope["method"] != "POST":  # as FastAPI answers a method a route does not take
+            refused = JSONResponse({"detail": "Method Not Allowed"}, status_code=405, headers={"Allow": "POST"})
+            await refused(scope, receive, send)
             return
         try:
             body = await _body(receive, WEBHOOK_MAX_BYTES)

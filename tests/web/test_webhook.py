@@ -72,7 +72,7 @@ async def test_only_a_post_reaches_the_webhook_and_its_secret_header_is_matched_
 ) -> None:
     async with serving(web_settings(database_url, tg), clock, curriculum) as served, aiohttp.ClientSession() as http:
         async with http.get(served.root + "/hooks/telegram", headers={SECRET_HEADER: SECRET}) as got:
-            assert got.status == 405
+            assert got.status == 405 and got.headers["Allow"] == "POST"
         async with http.get(served.root + "/healthz") as health:
             assert health.status == 200 and "database" in await health.json()
         async with http.post(served.root + "/hooks/elsewhere", json=start_update(11)) as elsewhere:
