@@ -24,12 +24,12 @@ _CLAIMED, _SENDING, _FAILED = DeliveryStatus.CLAIMED.value, DeliveryStatus.SENDI
 class SqlLedger:
     """See `bot.core.ports.DeliveryLedger`; every method is one transaction of its own."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, on_loop: LoopTransactions | None = None) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        path = engine.url.database if engine.dialect.name == "sqlite" else None
-        # A file's journal commits on the event loop's thread when they can (see LoopTransactions); not in memory.
-        self._on_loop = LoopTransactions(path) if path and path != ":memory:" and "mode=memory" not in path else None
+        # A SQLite file's journal commits on the event loop's thread when they can (see LoopTransactions); the
+        # store's, which it closes.
+        self._on_loop = on_loop
         # PostgreSQL's journal commits over a connection of their own (see PgJournalConnection).
         self._journal = PgJournalConnection(engine.url) if engine.dialect.name == "postgresql" else None
 
@@ -45,9 +45,7 @@ class SqlLedger:
             await statements.advance(due, now)
         return due, created
 
-    async def claim_owed(
-        self, now: datetime, limit: int, platforms: Collection[str], lease: Lease
-    ) -> list[Claim]:
+    async def claim_owed(self, now: datetime, limit: int, platforms: Collection[str], lease: Lease) -> list[Claim]:
         if not platforms:
             return []
         async with self._sessions() as session:
@@ -160,8 +158,6 @@ class SqlLedger:
             await connection.execute(reply)
 
     async def close(self) -> None:
-        if self._on_loop is not None:
-            self._on_loop.close()
         if self._journal is not None:
             await self._journal.close()
 

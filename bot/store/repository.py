@@ -21,9 +21,10 @@ from bot.core.model import (
     DeliveryStatus,
     Subscription,
 )
-from bot.store import mapping
+from bot.store import loop_sql, mapping
 from bot.store.mapping import COMPLETIONS as _DONE
 from bot.store.mapping import SUBSCRIPTIONS as _SUBS
+from bot.store.sqlite_driver import LoopTransactions
 from bot.store.tables import AnnouncementRow, CompletionRow, CorrectionRow, DeliveryRow, SubscriptionRow
 
 # The statements every command or /done runs, built once: a built statement keeps its cache key, so a call
@@ -53,9 +54,12 @@ _ADD_COMPLETION = {
 class SqlUnitOfWork:
     """One session, one transaction at a time; see `bot.core.ports.UnitOfWork`."""
 
-    def __init__(self, session: AsyncSession, dialect: str) -> None:
+    def __init__(self, session: AsyncSession, dialect: str, on_loop: LoopTransactions | None = None) -> None:
         self.session = session
         self.dialect = dialect
+        # A reading's (never a unit's: another connection would not see its uncommitted rows) plain lookups on a
+        # SQLite file: bot.store.loop_sql.
+        self._on_loop = on_loop
 
     def _insert(self, table: type[Any]) -> postgresql.Insert | sqlite.Insert:
         # Both dialects spell "insert unless the unique key exists" as ON CONFLICT DO NOTHING.
@@ -86,6 +90,12 @@ class SqlUnitOfWork:
             by_platform.setdefault(address.platform, []).append(address.chat_id)
         found = []
         for platform, chats in by_platform.items():
+            if (
+                self._on_loop is not None
+                and (plain := loop_sql.subscriptions(self._on_loop, platform, chats)) is not None
+            ):
+                found += plain
+                continue
             result = await self.session.execute(_SUBSCRIPTIONS_AT, {"platform": platform, "chats": chats})
             found += [mapping.subscription(row) for row in result]
         return found
@@ -133,6 +143,11 @@ class SqlUnitOfWork:
         return [mapping.completion(row) for row in rows]
 
     async def days_done(self, platform: str, user_ids: Collection[str]) -> list[DayDone]:
+        if (
+            self._on_loop is not None
+            and (plain := loop_sql.days_done(self._on_loop, platform, list(user_ids))) is not None
+        ):
+            return plain
         result = await self.session.execute(_DAYS_DONE, {"users": list(user_ids), "platform": platform})
         return [DayDone(*row) for row in result]
 

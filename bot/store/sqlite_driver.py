@@ -205,7 +205,8 @@ class OneTripConnection(aiosqlite.Connection):
 
 
 class LoopTransactions:
-    """A blocking sqlite3 connection of its own for the delivery journal's commits, run on the event loop's thread.
+    """A blocking sqlite3 connection of its own for the delivery journal's commits (and a /done's hottest statements,
+    `bot.store.loop_sql`), run on the event loop's thread.
 
     A send waits for its on-the-wire mark, and a trip to aiosqlite's thread costs a busy event loop 1-3 ms (the
     thread's wake-up, the GIL, the loop's turn for the answer) where the transaction itself takes ~0.1 ms: with 16
@@ -224,6 +225,21 @@ class LoopTransactions:
         connection = self._connection or self._connect()
         try:
             return _transaction(steps, connection)
+        except sqlite3.OperationalError as exc:
+            if _locked(exc):
+                return None
+            raise
+
+    def statement(self, sql: str, parameters: Sequence[Any]) -> Rows | None:
+        """One statement's rows, committed on its own (no BEGIN: a read takes no lock), or None if it needed the
+        write lock and another connection held it (nothing was written then)."""
+        connection = self._connection or self._connect()
+        try:
+            cursor = connection.execute(sql, parameters)
+            try:
+                return cursor.fetchall() if cursor.description else []
+            finally:
+                cursor.close()
         except sqlite3.OperationalError as exc:
             if _locked(exc):
                 return None

@@ -15,7 +15,7 @@ from bot.store.engine import without_begin
 from bot.store.ledger import SqlLedger
 from bot.store.repository import SqlUnitOfWork
 from bot.store.secrets import shared_secret
-from bot.store.sqlite_driver import inline
+from bot.store.sqlite_driver import LoopTransactions, inline
 from bot.store.tables import SubscriptionRow
 from bot.store.updates import SqlUpdateLog
 
@@ -27,9 +27,13 @@ class SqlStore:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._loose_sessions = async_sessionmaker(without_begin(engine), expire_on_commit=False)
-        self._ledger = SqlLedger(engine)
-        self._updates = SqlUpdateLog(engine)
         path = engine.url.database if engine.dialect.name == "sqlite" else None
+        on_file = bool(path) and path != ":memory:" and "mode=memory" not in (path or "")
+        # A file's journal commits and a /done's hottest statements run on the event loop's thread when they can
+        # (see LoopTransactions); an in-memory database is one connection's alone.
+        self._on_loop = LoopTransactions(path) if path and on_file else None
+        self._ledger = SqlLedger(engine, self._on_loop)
+        self._updates = SqlUpdateLog(engine, self._on_loop)
         self._checkpoints = Checkpoints(path) if path and path != ":memory:" else None
 
     def start(self) -> None:
@@ -66,10 +70,11 @@ class SqlStore:
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[SqlUnitOfWork]:
-        # Without a transaction: on SQLite no BEGIN IMMEDIATE, so a reader never waits for (or blocks) a writer.
+        # Without a transaction: on SQLite no BEGIN IMMEDIATE, so a reader never waits for (or blocks) a writer; and
+        # so its hottest lookups may take another connection (bot.store.loop_sql), seeing the same committed rows.
         with inline():
             async with self._loose_sessions() as session:
-                yield SqlUnitOfWork(session, self.engine.dialect.name)
+                yield SqlUnitOfWork(session, self.engine.dialect.name, self._on_loop)
 
     async def set_post_problem(self, subscription_id: int, problem: str | None) -> None:
         await self._change_subscription(subscription_id, post_problem=problem)
@@ -90,6 +95,8 @@ class SqlStore:
 
     async def close(self) -> None:
         await self._ledger.close()
+        if self._on_loop is not None:
+            self._on_loop.close()
         if self._checkpoints is not None:
             await self._checkpoints.close()
         await self.engine.dispose()

@@ -9,8 +9,9 @@ from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.store import loop_sql
 from bot.store.engine import without_begin
-from bot.store.sqlite_driver import inline
+from bot.store.sqlite_driver import LoopTransactions, inline
 from bot.store.tables import HandledUpdateRow
 
 _RECORD = {
@@ -23,13 +24,18 @@ _RECORD = {
 class SqlUpdateLog:
     """See `bot.core.ports.UpdateLog`; each call is one statement, committed on its own."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, on_loop: LoopTransactions | None = None) -> None:
         # One statement needs no transaction of its own: on SQLite it then holds the write lock only while it runs.
         self.engine = without_begin(engine)
+        self._on_loop = on_loop
 
     async def first(self, platform: str, update_ids: Sequence[int], now: datetime) -> set[int]:
         if not update_ids:
             return set()
+        if self._on_loop is not None:
+            new = loop_sql.first_updates(self._on_loop, platform, update_ids, now)
+            if new is not None:
+                return new
         rows = [{"platform": platform, "update_id": i, "handled_at": now} for i in dict.fromkeys(update_ids)]
         # Before every update is handled, so on the event loop's thread (on SQLite); pruning stays on the driver's.
         with inline():

@@ -13,11 +13,12 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.adapters.telegram.format import keyboard
 from bot.adapters.telegram.gateway import TelegramGateway
 from bot.adapters.telegram.pacing import WireLimiter
 from bot.adapters.telegram.request import AiohttpRequest
 from bot.core.ports import ChatUnreachable, SendUncertain
-from bot.core.replies import PictureReply, TextReply
+from bot.core.replies import Button, PictureReply, TextReply
 from tests.fakes.telegram_server import FakeTelegram
 
 ADA = 4242
@@ -44,12 +45,17 @@ async def bot(tg: FakeTelegram) -> AsyncIterator[ExtBot[Any]]:
         yield client
 
 
-async def test_text_and_markup_arrive_as_the_form_the_bot_api_reads(bot: ExtBot[Any], tg: FakeTelegram) -> None:
+async def test_text_and_markup_arrive_as_the_json_the_bot_api_reads(bot: ExtBot[Any], tg: FakeTelegram) -> None:
     gateway = TelegramGateway(bot)
-    message_id = await gateway.send(str(ADA), TextReply("5 < 6 & “quotes” 中文"))
+    reply = TextReply("5 < 6 & “quotes” 中文 🎉", buttons=(Button("✅ 完成", "done:5"),))
+    message_id = await gateway.send(str(ADA), reply)
     call = await tg.wait_for_call("sendMessage", chat_id=ADA)
-    assert call.params["text"] == "5 &lt; 6 &amp; “quotes” 中文" and call.params["parse_mode"] == "HTML"
-    assert tg.message(ADA, int(message_id))["text"] == "5 &lt; 6 &amp; “quotes” 中文"
+    assert call.params["text"] == "5 &lt; 6 &amp; “quotes” 中文 🎉" and call.params["parse_mode"] == "HTML"
+    assert call.params["reply_markup"] == {"inline_keyboard": [[{"text": "✅ 完成", "callback_data": "done:5"}]]}
+    assert tg.message(ADA, int(message_id))["text"] == "5 &lt; 6 &amp; “quotes” 中文 🎉"
+    # The keyboard a typed call builds goes as an object too, not as a string inside the JSON.
+    await bot.send_message(ADA, "typed", reply_markup=keyboard(reply.buttons))
+    assert tg.calls_of("sendMessage")[-1].params["reply_markup"] == call.params["reply_markup"]
 
 
 async def test_a_picture_goes_as_multipart(bot: ExtBot[Any], tg: FakeTelegram) -> None:
