@@ -104,6 +104,7 @@ def test_compose_starts_postgres_a_migration_the_bot_and_two_workers() -> None:
     postgres = SERVICES["postgres"]
     assert PINNED.fullmatch(postgres["image"]) and postgres["image"].startswith("postgres:")
     assert postgres["healthcheck"]["test"][0] == "CMD-SHELL" and "pg_isready" in postgres["healthcheck"]["test"][1]
+    assert postgres["command"] == ["postgres", "-c", "wal_compression=lz4"]  # the image's own server, tuned
     [volume] = postgres["volumes"]
     name, path = volume.split(":")
     assert name in COMPOSE["volumes"] and path == "/var/lib/postgresql/data"  # a named volume, not a bind mount

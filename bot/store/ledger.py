@@ -45,7 +45,9 @@ class SqlLedger:
             await statements.advance(due, now)
         return due, created
 
-    async def claim_owed(self, now: datetime, limit: int, platforms: Collection[str], lease: Lease) -> list[Claim]:
+    async def claim_owed(
+        self, now: datetime, limit: int, platforms: Collection[str], lease: Lease
+    ) -> list[Claim]:
         if not platforms:
             return []
         async with self._sessions() as session:

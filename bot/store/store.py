@@ -28,10 +28,9 @@ class SqlStore:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._loose_sessions = async_sessionmaker(without_begin(engine), expire_on_commit=False)
         path = engine.url.database if engine.dialect.name == "sqlite" else None
-        on_file = bool(path) and path != ":memory:" and "mode=memory" not in (path or "")
         # A file's journal commits and a /done's hottest statements run on the event loop's thread when they can
         # (see LoopTransactions); an in-memory database is one connection's alone.
-        self._on_loop = LoopTransactions(path) if path and on_file else None
+        self._on_loop = LoopTransactions(path) if path and path != ":memory:" and "mode=memory" not in path else None
         self._ledger = SqlLedger(engine, self._on_loop)
         self._updates = SqlUpdateLog(engine, self._on_loop)
         self._checkpoints = Checkpoints(path) if path and path != ":memory:" else None
