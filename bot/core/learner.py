@@ -368,12 +368,7 @@ class Learners:
     async def _record(self, asked: list[_Asked]) -> list[tuple[bool, Progress]]:
         """Record the completions among `asked` in one statement, then read everyone's days in one query."""
         completions = [a.completion for a in asked if a.completion is not None]
-        new: list[bool] = []
-        if completions:
-            async with self.store.unit() as uow:
-                new = await uow.add_completions(completions)
-                if any(new):
-                    await uow.commit()
+        new = await self.store.record_completions(completions) if completions else []
         added = iter(new)
         recorded = [a.completion is not None and next(added) for a in asked]
         users: dict[str, set[str]] = {}

@@ -148,6 +148,10 @@ class Store(Protocol):
         """Which platform updates some process already handled (webhook replicas share it)."""
         ...
 
+    async def record_completions(self, completions: Sequence[Completion]) -> list[bool]:
+        """`UnitOfWork.add_completions` committed at once, outside any unit of work (a /done's batch of records)."""
+        ...
+
     async def set_post_problem(self, subscription_id: int, problem: str | None) -> None:
         """Note why pushes cannot be posted in a chat that is still there (None: they can again)."""
         ...

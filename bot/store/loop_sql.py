@@ -1,11 +1,12 @@
 """A /done's hottest statements on SQLite as plain SQL, on the event loop's thread (`LoopTransactions`).
 
-Every /done looks up its chat, records its update id and reads the person's days: through SQLAlchemy's session,
-connection and compiled-statement cache each of those took 0.23-0.29 ms of the event loop's CPU here, where SQLite
-itself takes ~0.02 ms; at 300 updates a second, when updates come one at a time and batch nothing, they were a
-third of the bot's busy core (benchmarks/README.md, benchmark 6). Each function returns None where the statement
-would have waited for SQLite's write lock, and the caller then takes SQLAlchemy's path, which waits for it. The
-rows are converted by the column types' own readers and writers (`bot.store.mapping.PlainRows`).
+Every /done looks up its chat, records its update id and its completion, and reads the person's days. Through
+SQLAlchemy's session, connection and compiled-statement cache, a lookup or a record took 0.23-0.29 ms of the event
+loop's CPU here (the completion's unit of work, with its commit, more), where SQLite itself takes ~0.02 ms; at 300
+updates a second, when updates come one at a time and batch nothing, they were nearly half of the bot's busy core
+(benchmarks/README.md, benchmark 6). Each function returns None where the statement would have waited for SQLite's
+write lock, and the caller then takes SQLAlchemy's path, which waits for it. The rows are converted by the column
+types' own readers and writers (`bot.store.mapping.PlainRows`, `bot.store.types`).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.core.model import DayDone, Subscription
-from bot.store.mapping import COMPLETIONS, SUBSCRIPTION_COLUMNS, PlainRows
+from bot.core.model import Completion, DayDone, Subscription
+from bot.store.mapping import COMPLETIONS, SUBSCRIPTION_COLUMNS, PlainRows, completion_values
 from bot.store.sqlite_driver import LoopTransactions
 from bot.store.tables import HandledUpdateRow
 from bot.store.types import reader, writer
@@ -23,6 +24,7 @@ _ROWS = PlainRows("sqlite")
 _LOCAL_DATE = reader(COMPLETIONS.c.local_date.type, "sqlite")
 _HANDLED_AT = writer(HandledUpdateRow.__table__.c.handled_at.type, "sqlite")
 _SUBSCRIPTION_COLUMNS = ", ".join(SUBSCRIPTION_COLUMNS)
+_COMPLETION_WRITERS = {column.name: writer(column.type, "sqlite") for column in COMPLETIONS.c if column.name != "id"}
 
 
 def _marks(count: int) -> str:
@@ -66,3 +68,22 @@ def first_updates(lane: LoopTransactions, platform: str, update_ids: Sequence[in
     )
     rows = lane.statement(sql, [value for update_id in unique for value in (platform, update_id, handled_at)])
     return None if rows is None else {row[0] for row in rows}
+
+
+def add_completions(lane: LoopTransactions, completions: Sequence[Completion]) -> set[tuple[int, str, int, int]] | None:
+    """Insert these completions unless their key is stored; the keys inserted (as `SqlUnitOfWork.add_completions`,
+    committed at once)."""
+    if not completions:
+        return set()
+    rows = [completion_values(c) for c in completions]
+    columns = list(rows[0])
+    writers = [_COMPLETION_WRITERS[name] for name in columns]
+    sql = (
+        f"INSERT INTO completions ({', '.join(columns)}) VALUES "
+        + ", ".join([f"({_marks(len(columns))})"] * len(rows))
+        + " ON CONFLICT (subscription_id, user_id, round, plan_day) DO NOTHING"
+        " RETURNING subscription_id, user_id, round, plan_day"
+    )
+    values = [write(row[name]) for row in rows for name, write in zip(columns, writers, strict=True)]
+    inserted = lane.statement(sql, values)
+    return None if inserted is None else {tuple(row) for row in inserted}

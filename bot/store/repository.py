@@ -51,6 +51,16 @@ _ADD_COMPLETION = {
 }
 
 
+def newly_added(completions: Sequence[Completion], inserted: set[tuple[Any, ...]]) -> list[bool]:
+    """For each completion, in order, whether its key is among those an INSERT ... RETURNING gave back."""
+    recorded = []
+    for c in completions:
+        key = (c.subscription_id, c.user_id, c.round, c.plan_day)
+        recorded.append(key in inserted)
+        inserted.discard(key)  # the same completion twice in one batch is new once
+    return recorded
+
+
 class SqlUnitOfWork:
     """One session, one transaction at a time; see `bot.core.ports.UnitOfWork`."""
 
@@ -108,13 +118,7 @@ class SqlUnitOfWork:
         # A list of parameters makes SQLAlchemy send the rows as one multi-row INSERT ("insertmanyvalues"); the
         # key comes back for each row inserted, and none for a row the unique key already had.
         result = await self.session.execute(_ADD_COMPLETION[self.dialect], rows)
-        new = {tuple(row) for row in result}
-        recorded = []
-        for c in completions:
-            key = (c.subscription_id, c.user_id, c.round, c.plan_day)
-            recorded.append(key in new)
-            new.discard(key)  # the same completion twice in one batch is new once
-        return recorded
+        return newly_added(completions, {tuple(row) for row in result})
 
     async def add_note(self, subscription_id: int, user_id: str, plan_day: int, note: str, round: int = 1) -> bool:
         # `+` on a string column is || on both dialects.

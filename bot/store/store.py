@@ -3,17 +3,19 @@ changes to a chat that commit on their own."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from bot.core.model import Completion
+from bot.store import loop_sql
 from bot.store.checkpoints import Checkpoints
 from bot.store.engine import without_begin
 from bot.store.ledger import SqlLedger
-from bot.store.repository import SqlUnitOfWork
+from bot.store.repository import SqlUnitOfWork, newly_added
 from bot.store.secrets import shared_secret
 from bot.store.sqlite_driver import LoopTransactions, inline
 from bot.store.tables import SubscriptionRow
@@ -74,6 +76,15 @@ class SqlStore:
         with inline():
             async with self._loose_sessions() as session:
                 yield SqlUnitOfWork(session, self.engine.dialect.name, self._on_loop)
+
+    async def record_completions(self, completions: Sequence[Completion]) -> list[bool]:
+        if self._on_loop is not None and (inserted := loop_sql.add_completions(self._on_loop, completions)) is not None:
+            return newly_added(completions, inserted)
+        async with self.unit() as uow:
+            new = await uow.add_completions(completions)
+            if any(new):
+                await uow.commit()
+        return new
 
     async def set_post_problem(self, subscription_id: int, problem: str | None) -> None:
         await self._change_subscription(subscription_id, post_problem=problem)

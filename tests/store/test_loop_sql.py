@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
@@ -116,4 +117,46 @@ async def test_a_held_write_lock_sends_the_record_to_the_waiting_path(app: App) 
         assert await app.store.updates.first("telegram", [11, 12], NOW) == {11, 12}
     await releaser
     assert await app.store.updates.first("telegram", [12, 13], NOW) == {13}
+    holder.close()
+
+
+async def test_completions_are_recorded_as_a_unit_of_work_records_them(app: App) -> None:
+    rich, plain, _ = await chats(app)
+    assert rich.id and plain.id
+
+    def batch(sub_id: int) -> list[Completion]:
+        return [
+            Completion(sub_id, "42", 3, date(2026, 2, 3), NOW, "Ada 中文", note="a note ✅", round=2),
+            Completion(sub_id, "42", 3, date(2026, 2, 3), NOW, "Ada", round=2),  # the same key twice: new once
+            Completion(sub_id, "7", 1, TODAY, NOW),
+        ]
+
+    async with app.store.unit() as uow:  # the old way, into one chat
+        assert await uow.add_completions(batch(plain.id)) == [True, False, True]
+        await uow.commit()
+    assert await app.store.record_completions(batch(rich.id)) == [True, False, True]  # the plain way, into another
+    assert await app.store.record_completions(batch(rich.id)[2:]) == [False]  # stored already
+    async with app.store.reading() as reading:
+        old_way = await reading.chat_completions(plain.id)
+        plain_way = await reading.chat_completions(rich.id)
+    assert [replace(c, subscription_id=0) for c in old_way] == [replace(c, subscription_id=0) for c in plain_way]
+    assert plain_way[0].completed_at == NOW and plain_way[0].note == "a note ✅"
+
+
+async def test_a_held_write_lock_sends_completions_to_the_waiting_path(app: App) -> None:
+    rich, *_ = await chats(app)
+    assert rich.id
+    path = app.store.engine.url.database
+    assert path
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+
+    async def release_soon() -> None:
+        await asyncio.sleep(0.3)
+        holder.execute("COMMIT")
+
+    releaser = asyncio.create_task(release_soon())
+    async with asyncio.timeout(5):
+        assert await app.store.record_completions([Completion(rich.id, "42", 1, TODAY, NOW)]) == [True]
+    await releaser
     holder.close()
