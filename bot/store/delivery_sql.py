@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.core.model import Delivery, DeliveryStatus, SendOutcome, Subscription, Wanted
 from bot.core.ports import Lease
 from bot.store.mapping import DELIVERIES, SUBSCRIPTION_COLUMNS, SUBSCRIPTIONS, PlainRows
-from bot.store.sqlite_driver import OneTripConnection, Step
+from bot.store.sqlite_driver import OneTripConnection, Step, placeholders
 
 _COLUMNS = ", ".join(SUBSCRIPTION_COLUMNS)
 _ROWS = {dialect: PlainRows(dialect) for dialect in ("sqlite", "postgresql")}
@@ -106,9 +106,6 @@ def for_connection(connection: AsyncConnection) -> DeliverySql:
     return SqliteDeliverySql(connection) if dialect == "sqlite" else PostgresDeliverySql(connection)
 
 
-def _marks(count: int) -> str:
-    return ", ".join(["?"] * count)
-
 
 class SqliteDeliverySql(DeliverySql):
     dialect = "sqlite"
@@ -117,7 +114,7 @@ class SqliteDeliverySql(DeliverySql):
         # Ties at the same instant go in id order, so a backlog is served first come, first served.
         return (
             f"SELECT {_COLUMNS} FROM subscriptions WHERE next_due_at <= ? AND active = 1"
-            f" AND platform IN ({_marks(platforms)}) ORDER BY next_due_at, id LIMIT ?"
+            f" AND platform IN ({placeholders(platforms)}) ORDER BY next_due_at, id LIMIT ?"
         )
 
     async def add_deliveries(self, wanted: Sequence[Wanted], now: datetime, lease: Lease) -> list[Delivery]:
@@ -197,7 +194,7 @@ _SQLITE_INSTANT = _ROWS["sqlite"].write(DELIVERIES, "claimed_at")
 
 def _sqlite_mark_steps(ids: Sequence[int], token: str) -> list[Step]:
     return [
-        (f"UPDATE deliveries SET status = 'sending' WHERE id IN ({_marks(len(chunk))}) AND claimed_by = ?"
+        (f"UPDATE deliveries SET status = 'sending' WHERE id IN ({placeholders(len(chunk))}) AND claimed_by = ?"
          " AND status IN ('claimed', 'sending') RETURNING id", (*chunk, token), False)
         for chunk in _chunks(ids)
     ]  # fmt: skip
@@ -206,7 +203,7 @@ def _sqlite_mark_steps(ids: Sequence[int], token: str) -> list[Step]:
 def _sqlite_give_back_steps(ids: Sequence[int], token: str, now: datetime) -> list[Step]:
     return [
         ("UPDATE deliveries SET status = 'claimed', claimed_by = NULL, lease_until = ?"
-         f" WHERE id IN ({_marks(len(chunk))}) AND claimed_by = ? AND status IN ('claimed', 'sending')",
+         f" WHERE id IN ({placeholders(len(chunk))}) AND claimed_by = ? AND status IN ('claimed', 'sending')",
          (_SQLITE_INSTANT(now), *chunk, token), False)
         for chunk in _chunks(ids)
     ]  # fmt: skip

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from bot.core.model import Completion, DayDone, Subscription
 from bot.store.mapping import COMPLETIONS, SUBSCRIPTION_COLUMNS, PlainRows, completion_values
-from bot.store.sqlite_driver import LoopTransactions
+from bot.store.sqlite_driver import LoopTransactions, placeholders
 from bot.store.tables import HandledUpdateRow
 from bot.store.types import reader, writer
 
@@ -27,15 +27,14 @@ _SUBSCRIPTION_COLUMNS = ", ".join(SUBSCRIPTION_COLUMNS)
 _COMPLETION_WRITERS = {column.name: writer(column.type, "sqlite") for column in COMPLETIONS.c if column.name != "id"}
 
 
-def _marks(count: int) -> str:
-    return ", ".join("?" * count)
-
-
 def subscriptions(lane: LoopTransactions, platform: str, chats: Sequence[str]) -> list[Subscription] | None:
     """The subscriptions of these chats on `platform` (as `SqlUnitOfWork.subscriptions`)."""
     if not chats:
         return []
-    sql = f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE platform = ? AND chat_id IN ({_marks(len(chats))})"
+    sql = (
+        f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions"
+        f" WHERE platform = ? AND chat_id IN ({placeholders(len(chats))})"
+    )
     rows = lane.statement(sql, (platform, *chats))
     return None if rows is None else [_ROWS.subscription(row) for row in rows]
 
@@ -47,7 +46,7 @@ def days_done(lane: LoopTransactions, platform: str, users: Sequence[str]) -> li
         return []
     sql = (
         "SELECT d.user_id, d.subscription_id, d.plan_day, d.local_date, d.round FROM completions AS d "
-        f"WHERE d.user_id IN ({_marks(len(users))}) "
+        f"WHERE d.user_id IN ({placeholders(len(users))}) "
         "AND EXISTS (SELECT s.id FROM subscriptions AS s WHERE s.id = d.subscription_id AND s.platform = ?)"
     )
     rows = lane.statement(sql, (*users, platform))
@@ -80,7 +79,7 @@ def add_completions(lane: LoopTransactions, completions: Sequence[Completion]) -
     writers = [_COMPLETION_WRITERS[name] for name in columns]
     sql = (
         f"INSERT INTO completions ({', '.join(columns)}) VALUES "
-        + ", ".join([f"({_marks(len(columns))})"] * len(rows))
+        + ", ".join([f"({placeholders(len(columns))})"] * len(rows))
         + " ON CONFLICT (subscription_id, user_id, round, plan_day) DO NOTHING"
         " RETURNING subscription_id, user_id, round, plan_day"
     )

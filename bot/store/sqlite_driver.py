@@ -51,6 +51,11 @@ def inline() -> Iterator[None]:
         _INLINE.reset(token)
 
 
+def placeholders(count: int) -> str:
+    """`?, ?, ...`: a plain statement's `count` parameters (an IN list, a row of VALUES)."""
+    return ", ".join(["?"] * count)
+
+
 def _locked(error: sqlite3.OperationalError) -> bool:
     text = str(error)
     return "locked" in text or "busy" in text

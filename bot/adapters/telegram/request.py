@@ -84,8 +84,8 @@ class AiohttpRequest(BaseRequest):
                 data.add_field(name, content, filename=filename, content_type=mime_type)
         elif request_data is not None and (parameters := request_data.parameters):
             # A JSON body, as the Bot API takes besides forms, encoded in C: percent-encoding a form runs byte by
-            # byte in Python (three escapes per byte of a Chinese card), 0.15 ms of a push's 0.43 ms of CPU here,
-            # and aiohttp's FormData costs more still. Objects (a keyboard) travel as JSON objects.
+            # byte in Python (three escapes per byte of a Chinese card), 15-16% of a fan-out's sampled time; the
+            # send loop's CPU went 0.39 -> 0.32 ms a push. Objects (a keyboard) travel as JSON objects.
             data = json.dumps(parameters, ensure_ascii=False, separators=(",", ":")).encode()
             headers["Content-Type"] = "application/json"
         # aiohttp has no write timeout of its own: bound the whole request by the sum of the phases httpx
